@@ -1,0 +1,171 @@
+"""The worked examples of the classic "neural network from scratch" path, as named lessons.
+
+Each lesson builds its network and data exactly as the text does, runs, and returns its results
+as plain numbers plus a few lines for a person to read. The CLI prints them
+(``python -m pycore lesson NAME``); the page runs the same functions and steps through the
+same networks.
+
+1. ``neuron``: one sigmoid neuron, w = [0, 1], b = 4, x = [2, 3].
+2. ``network``: a 2-2-1 sigmoid network, every weight [0, 1], every bias 0, x = [2, 3].
+3. ``mse``: the mean squared error of all-zero predictions against [1, 0, 0, 1].
+4. ``weight-height``: backprop by hand on Alice, then per-sample SGD on four people.
+5. ``mnist-784-10-10``: ReLU hidden layer, softmax output, full-batch gradient descent on MNIST.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from .data import Subset, load_subset
+from .metrics import accuracy
+from .network import Network
+from .optim import SGD
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Lesson:
+    name: str
+    title: str
+    summary: str
+    run: Callable[..., dict]
+
+
+def neuron_network() -> Network:
+    """One sigmoid neuron with w = [0, 1] and b = 4 (float64, as the text computes)."""
+    net = Network.build([2, 1], "sigmoid", "mse", dtype=np.float64)
+    net.layers[0].W[:] = [[0, 1]]
+    net.layers[0].b[:] = 4
+    return net
+
+
+def two_layer_network() -> Network:
+    """The 2-2-1 sigmoid network whose neurons all have w = [0, 1] and b = 0."""
+    net = Network.build([2, 2, 1], "sigmoid", "mse", dtype=np.float64)
+    for layer in net.layers:
+        layer.W[:] = [0, 1]
+        layer.b[:] = 0
+    return net
+
+
+NEURON_X = np.array([[2.0, 3.0]])
+
+
+def run_neuron(progress: Progress | None = None) -> dict:
+    output = float(neuron_network().predict_proba(NEURON_X)[0, 0])
+    return {"output": output, "lines": [f"sigmoid(w . x + b) = sigmoid(0*2 + 1*3 + 4) = {output!r}"]}
+
+
+def run_network(progress: Progress | None = None) -> dict:
+    net = two_layer_network()
+    hidden = net.layers[0].apply(NEURON_X)[1][0]
+    output = float(net.predict_proba(NEURON_X)[0, 0])
+    return {
+        "hidden": [float(h) for h in hidden],
+        "output": output,
+        "lines": [
+            f"h1 = h2 = sigmoid(0*2 + 1*3 + 0) = {float(hidden[0])!r}",
+            f"o1 = sigmoid(0*h1 + 1*h2 + 0) = {output!r}",
+        ],
+    }
+
+
+def run_mse(progress: Progress | None = None) -> dict:
+    y_true = np.array([[1.0], [0.0], [0.0], [1.0]])
+    y_pred = np.zeros_like(y_true)
+    net = Network.build([1, 1], "identity", "mse", dtype=np.float64)
+    value = net.loss.forward(y_pred, y_true)
+    return {"loss": value, "lines": [f"MSE([1, 0, 0, 1], [0, 0, 0, 0]) = {value!r}"]}
+
+
+# Weight (lb) minus 135 and height (in) minus 66, as in the text; F = 1, M = 0.
+PEOPLE = {"Alice": [-2, -1], "Bob": [25, 6], "Charlie": [17, 4], "Diana": [-15, -6]}
+GENDER = {"Alice": 1, "Bob": 0, "Charlie": 0, "Diana": 1}
+NEW_PEOPLE = {"Emily": [-7, -3], "Frank": [20, 2]}
+WEIGHT_HEIGHT_SEED = 0
+
+
+def weight_height_data() -> tuple[np.ndarray, np.ndarray]:
+    x = np.array(list(PEOPLE.values()), dtype=np.float64)
+    y = np.array([[GENDER[name]] for name in PEOPLE], dtype=np.float64)
+    return x, y
+
+
+def weight_height_network(seed: int | None = WEIGHT_HEIGHT_SEED) -> Network:
+    """The 2-2-1 sigmoid network: normal initial weights, or all ones (``seed=None``)."""
+    rng = np.random.default_rng(seed)
+    net = Network.build([2, 2, 1], "sigmoid", "mse", rng=rng, init="normal", dtype=np.float64)
+    if seed is None:
+        for layer in net.layers:
+            layer.W[:] = 1
+            layer.b[:] = 0
+    return net
+
+
+def run_weight_height(progress: Progress | None = None, epochs: int = 1000, lr: float = 0.1) -> dict:
+    x, y = weight_height_data()
+    hand = weight_height_network(seed=None)
+    hand.train_step(x[:1], y[:1], SGD(lr))  # Alice alone, all weights 1, biases 0
+    alice_grads = {k: g.tolist() for k, g in hand.gradients().items()}
+
+    net = weight_height_network()
+    optimizer = SGD(lr)
+    losses = []
+    for epoch in range(epochs):
+        for i in range(len(x)):  # per-sample SGD, in the text's order
+            net.train_step(x[i : i + 1], y[i : i + 1], optimizer)
+        losses.append(net.evaluate_loss(x, y))
+        if progress:
+            progress(epoch + 1, epochs)
+    new = np.array(list(NEW_PEOPLE.values()), dtype=np.float64)
+    predictions = dict(zip(NEW_PEOPLE, net.predict_proba(new)[:, 0].tolist(), strict=True))
+    lines = [f"Alice, all weights 1: dL/dw1 = {alice_grads['layers.0.W'][0][0]:.4f}"]
+    lines += [f"epoch {e:4d} loss {losses[e - 1]:.4f}" for e in (1, 10, 100, 500, epochs)]
+    lines += [f"{name}: {p:.3f} ({'F' if p > 0.5 else 'M'})" for name, p in predictions.items()]
+    return {"alice_grads": alice_grads, "losses": losses, "predictions": predictions, "lines": lines}
+
+
+MNIST_SEED = 0
+
+
+def mnist_784_10_10(seed: int = MNIST_SEED) -> Network:
+    """784-10-10: ReLU hidden layer, softmax output, U(-0.5, 0.5) weights as in the text."""
+    return Network.build(
+        [784, 10, 10], ["relu", "softmax"], "cross_entropy",
+        rng=np.random.default_rng(seed), init="uniform", dtype=np.float32,
+    )
+
+
+def run_mnist(
+    progress: Progress | None = None, subset: Subset | None = None, iterations: int = 500, lr: float = 0.1
+) -> dict:
+    subset = subset if subset is not None else load_subset()
+    x, labels = subset.train.images(), subset.train.labels
+    net = mnist_784_10_10()
+    optimizer = SGD(lr)
+    losses = []
+    for i in range(iterations):  # full batch: every step sees all 8,000 digits
+        losses.append(net.train_step(x, labels, optimizer))
+        if progress:
+            progress(i + 1, iterations)
+    train_acc = accuracy(net.predict(x), labels)
+    test_acc = accuracy(net.predict(subset.test.images()), subset.test.labels)
+    lines = [f"iteration {i:3d} loss {losses[i - 1]:.4f}" for i in (1, 100, 250, iterations)]
+    lines += [f"train accuracy: {train_acc:.4f}", f"test accuracy: {test_acc:.4f}"]
+    return {"losses": losses, "train_accuracy": train_acc, "test_accuracy": test_acc, "lines": lines, "network": net}
+
+
+LESSONS = {
+    lesson.name: lesson
+    for lesson in (
+        Lesson("neuron", "A single neuron", "w = [0, 1], b = 4, x = [2, 3] through a sigmoid", run_neuron),
+        Lesson("network", "A 2-2-1 network", "two hidden sigmoid neurons feed one output", run_network),
+        Lesson("mse", "Mean squared error", "how wrong are all-zero predictions?", run_mse),
+        Lesson("weight-height", "Backprop and SGD", "predict gender from weight and height", run_weight_height),
+        Lesson("mnist-784-10-10", "Digits by gradient descent", "784-10-10, full batch, 500 steps", run_mnist),
+    )
+}

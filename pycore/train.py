@@ -1,0 +1,266 @@
+"""Training settings, checked at the boundary, and a trainer that works in slices.
+
+:class:`Settings` turns whatever a person typed (CLI flags, a form in the page) into checked
+values or a :class:`SettingsError` that names the field. :class:`Trainer` runs a few batches at a
+time (``run``) and returns progress, so its caller can pause, stop, step one batch, answer other
+requests and stream charts between slices. It never prints. When the loss stops being a finite
+number it stops, says why, and puts back the last parameters that gave a finite loss.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field, fields
+
+import numpy as np
+
+from . import activations, losses, optim
+from . import init as initialisers
+from .augment import distort
+from .metrics import accuracy
+from .network import Network
+
+
+class SettingsError(ValueError):
+    """An invalid setting; ``field`` names it, the message says what is allowed."""
+
+    def __init__(self, field_name: str, message: str):
+        super().__init__(f"{field_name}: {message}")
+        self.field = field_name
+        self.message = message
+
+
+@dataclass
+class Settings:
+    """Everything that defines a training run. ``hidden`` lists the hidden layer sizes."""
+
+    hidden: list[int] = field(default_factory=lambda: [128])
+    activation: str = "relu"
+    output: str = "softmax"
+    loss: str = "cross_entropy"
+    init: str = "he"
+    optimizer: str = "adam"
+    lr: float = 0.001
+    batch_size: int = 64
+    epochs: int = 5
+    seed: int = 0
+    dtype: str = "float32"
+    augment: bool = False
+    lr_decay: float = 1.0
+    rotation: float = 12.0
+    shift: float = 2.0
+    scale: float = 0.1
+    elastic: float = 0.0
+
+    @classmethod
+    def from_dict(cls, values: dict) -> Settings:
+        """Parse and check ``values`` (strings are accepted for numbers); unknown keys are refused."""
+        known = {f.name for f in fields(cls)}
+        for key in values:
+            if key not in known:
+                raise SettingsError(key, "is not a training setting")
+        merged = {**asdict(cls()), **values}
+        s = cls.__new__(cls)
+        s.hidden = _int_list("hidden", merged["hidden"])
+        s.activation = _choice("activation", merged["activation"], activations.ACTIVATIONS)
+        s.output = _choice("output", merged["output"], activations.ACTIVATIONS)
+        s.loss = _choice("loss", merged["loss"], losses.LOSSES)
+        s.init = _choice("init", merged["init"], initialisers.INITIALISERS)
+        s.optimizer = _choice("optimizer", merged["optimizer"], optim.OPTIMIZERS)
+        s.lr = _number("lr", merged["lr"], float, 0.0, 100.0, low_open=True)
+        s.batch_size = _number("batch_size", merged["batch_size"], int, 1, 100_000)
+        s.epochs = _number("epochs", merged["epochs"], int, 1, 10_000)
+        s.seed = _number("seed", merged["seed"], int, 0, 2**32 - 1)
+        s.dtype = _choice("dtype", merged["dtype"], ("float32", "float64"))
+        s.augment = _boolean("augment", merged["augment"])
+        s.lr_decay = _number("lr_decay", merged["lr_decay"], float, 0.0, 1.0, low_open=True)
+        s.rotation = _number("rotation", merged["rotation"], float, 0.0, 45.0)
+        s.shift = _number("shift", merged["shift"], float, 0.0, 6.0)
+        s.scale = _number("scale", merged["scale"], float, 0.0, 0.5)
+        s.elastic = _number("elastic", merged["elastic"], float, 0.0, 6.0)
+        if s.loss == "cross_entropy" and s.output != "softmax":
+            raise SettingsError("output", "cross-entropy needs a softmax output layer")
+        return s
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def sizes(self, n_in: int = 784, n_out: int = 10) -> list[int]:
+        return [n_in, *self.hidden, n_out]
+
+    def build(self, n_in: int = 784, n_out: int = 10) -> Network:
+        """A freshly initialised network for these settings (seeded by ``seed``)."""
+        init_rng = np.random.default_rng([self.seed, 0])
+        acts = [self.activation] * len(self.hidden) + [self.output]
+        return Network.build(
+            self.sizes(n_in, n_out), acts, self.loss, rng=init_rng, init=self.init, dtype=np.dtype(self.dtype).type
+        )
+
+
+def _choice(name: str, value, allowed) -> str:
+    value = str(value).strip().lower().replace("-", "_")
+    if value == "crossentropy":
+        value = "cross_entropy"
+    if value not in allowed:
+        raise SettingsError(name, f"must be one of {', '.join(allowed)}, not {value!r}")
+    return value
+
+
+def _number(name, value, kind, low, high, low_open=False):
+    if isinstance(value, bool):
+        raise SettingsError(name, "must be a number")
+    try:
+        number = float(str(value).strip()) if isinstance(value, str) else float(value)
+    except (TypeError, ValueError):
+        raise SettingsError(name, f"must be a number, not {value!r}") from None
+    if not math.isfinite(number):
+        raise SettingsError(name, "must be a finite number")
+    if kind is int:
+        if number != int(number):
+            raise SettingsError(name, f"must be a whole number, not {value!r}")
+        number = int(number)
+    too_low = number <= low if low_open else number < low
+    if too_low or number > high:
+        bound = f"greater than {low}" if low_open else f"at least {low}"
+        raise SettingsError(name, f"must be {bound} and at most {high}, not {value!r}")
+    return number
+
+
+def _boolean(name, value) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(name, f"must be on or off, not {value!r}")
+
+
+def _int_list(name, value) -> list[int]:
+    if isinstance(value, str):
+        parts = [p for p in value.replace(",", " ").split() if p]
+    elif isinstance(value, (list, tuple)):
+        parts = list(value)
+    else:
+        raise SettingsError(name, "must be a list of layer sizes such as 128 or 256,128")
+    if len(parts) > 8:
+        raise SettingsError(name, "at most 8 hidden layers")
+    return [_number(name, p, int, 1, 4096) for p in parts]
+
+
+class Trainer:
+    """Mini-batch training of ``net`` on ``(x, labels)``, a slice of batches at a time.
+
+    Shapes:
+        x: (N, 784) float in [0, 1]; labels: (N,) int; the same for ``test``.
+    """
+
+    def __init__(
+        self,
+        net: Network,
+        settings: Settings,
+        x: np.ndarray,
+        labels: np.ndarray,
+        test: tuple[np.ndarray, np.ndarray] | None = None,
+    ):
+        self.net, self.settings = net, settings
+        self.x = np.asarray(x, dtype=net.dtype)
+        self.labels = np.asarray(labels)
+        self.test = None if test is None else (np.asarray(test[0], dtype=net.dtype), np.asarray(test[1]))
+        self.optimizer = optim.get(settings.optimizer, settings.lr)
+        self.shuffle_rng = np.random.default_rng([settings.seed, 1])
+        self.augment_rng = np.random.default_rng([settings.seed, 2])
+        self.batches_per_epoch = math.ceil(len(self.labels) / settings.batch_size)
+        self.total_steps = self.batches_per_epoch * settings.epochs
+        self.step = 0
+        self.epoch = 0
+        self._order: np.ndarray | None = None
+        self._last_good = {k: p.copy() for k, p in net.parameters().items()}
+        self.done = False
+        self.diverged = False
+        self.message = ""
+        self.test_accuracy: float | None = None
+        self.examples_seen = 0
+        self.seconds = 0.0
+
+    def _batch(self) -> tuple[np.ndarray, np.ndarray]:
+        index = self.step % self.batches_per_epoch
+        if index == 0 or self._order is None:
+            self._order = self.shuffle_rng.permutation(len(self.labels))
+        rows = self._order[index * self.settings.batch_size : (index + 1) * self.settings.batch_size]
+        x = self.x[rows]
+        if self.settings.augment:
+            s = self.settings
+            x = distort(x, self.augment_rng, s.rotation, s.shift, s.scale, s.elastic)
+        return x, self.labels[rows]
+
+    def run(self, max_batches: int | None = None, max_seconds: float | None = None) -> dict:
+        """Train until ``max_batches`` batches or ``max_seconds`` have passed, or the run ends.
+
+        Returns the progress of this slice: the loss of every batch, running accuracy, speed,
+        and ``done``/``diverged`` with a message when the run ended.
+        """
+        start = time.perf_counter()
+        step_losses: list[float] = []
+        correct = seen = 0
+        while not self.done:
+            if max_batches is not None and len(step_losses) >= max_batches:
+                break
+            if max_seconds is not None and step_losses and time.perf_counter() - start >= max_seconds:
+                break
+            x, y = self._batch()
+            loss = self.net.train_step(x, y, self.optimizer, last_good=self._last_good)
+            if not math.isfinite(loss):
+                self._diverge(loss)
+                break
+            step_losses.append(loss)
+            correct += int(np.sum(np.argmax(self.net.layers[-1].cache["a"], axis=1) == y))
+            seen += len(y)
+            self.step += 1
+            if self.step % self.batches_per_epoch == 0:
+                self.epoch += 1
+                self.optimizer.lr *= self.settings.lr_decay
+                if self.test is not None:
+                    self.test_accuracy = self.evaluate()
+            if self.step >= self.total_steps:
+                self.done = True
+                self.message = f"Finished {self.settings.epochs} epochs ({self.step} batches)."
+        elapsed = time.perf_counter() - start
+        self.seconds += elapsed
+        self.examples_seen += seen
+        return {
+            "step": self.step,
+            "total_steps": self.total_steps,
+            "epoch": self.epoch,
+            "epoch_progress": self.step / self.batches_per_epoch,
+            "losses": step_losses,
+            "loss": float(np.mean(step_losses)) if step_losses else None,
+            "train_accuracy": correct / seen if seen else None,
+            "test_accuracy": self.test_accuracy,
+            "examples_per_second": seen / elapsed if elapsed > 0 and seen else None,
+            "seconds": elapsed,
+            "done": self.done,
+            "diverged": self.diverged,
+            "message": self.message,
+        }
+
+    def _diverge(self, loss: float) -> None:
+        self.net.set_parameters(self._last_good)
+        self.optimizer.reset()
+        self.done = self.diverged = True
+        what = "NaN (not a number)" if math.isnan(loss) else "infinite"
+        self.message = (
+            f"Training stopped at batch {self.step + 1}: the loss became {what}. The learning rate "
+            f"({self.settings.lr:g}) is probably too high for this network; try a smaller one. "
+            "The parameters from the last step with a finite loss were kept."
+        )
+
+    def evaluate(self) -> float | None:
+        """Accuracy on the held-out examples, in chunks to bound memory."""
+        if self.test is None:
+            return None
+        x, y = self.test
+        predicted = np.concatenate([self.net.predict(x[i : i + 1000]) for i in range(0, len(y), 1000)])
+        return accuracy(predicted, y)

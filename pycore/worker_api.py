@@ -1,0 +1,180 @@
+"""The one facade the page's Web Worker calls: plain data in, plain data out.
+
+The worker creates one :class:`App` with the bytes of the digit file and the model file, then
+calls its methods by name from a fixed command table. Every result is a dict of numbers,
+strings, lists and *flat* float32/uint8 arrays (Pyodide copies a 1-D array into a TypedArray;
+deeper ones would become slow nested JS arrays), with shapes given beside them. Errors are
+exceptions whose message is written for a person. Nothing here knows about JavaScript.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import numpy as np
+
+from . import __version__, metrics
+from .data import subset_from_bytes
+from .kernels import KERNEL_NAME
+from .modelfile import from_bytes_model, to_bytes_model
+from .preprocess import to_mnist
+from .train import Settings, Trainer
+
+
+def _array(value) -> np.ndarray:
+    """A typed array from the page (a JsProxy, memoryview or bytes) as a flat NumPy array."""
+    if hasattr(value, "to_py"):
+        value = value.to_py()
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return np.asarray(memoryview(value)).reshape(-1)
+    return np.asarray(value).reshape(-1)
+
+
+def _bytes(value) -> bytes:
+    if hasattr(value, "to_py"):
+        value = value.to_py()
+    return bytes(value)
+
+
+def _flat(a: np.ndarray, dtype=np.float32) -> np.ndarray:
+    return np.ascontiguousarray(a, dtype=dtype).reshape(-1)
+
+
+class App:
+    """The state of one page: the digits, the current network and its training run."""
+
+    def __init__(self, data, model):
+        self.subset = subset_from_bytes(_bytes(data))
+        self.train_x = self.subset.train.images()
+        self.test_x = self.subset.test.images()
+        self.default_model = _bytes(model)
+        self.net, self.meta = from_bytes_model(self.default_model)
+        self.trainer: Trainer | None = None
+
+    # --- about ------------------------------------------------------------------------------
+    def info(self) -> dict:
+        return {
+            "versions": {
+                "python": sys.version.split()[0],
+                "numpy": np.__version__,
+                "pycore": __version__,
+                "kernel": KERNEL_NAME,
+            },
+            "model": self.model_info(),
+            "data": {"train": len(self.subset.train), "test": len(self.subset.test)},
+        }
+
+    def model_info(self) -> dict:
+        return {
+            "sizes": self.net.sizes,
+            "activations": self.net.activations,
+            "loss": self.net.loss.name,
+            "dtype": str(self.net.dtype),
+            "test_accuracy": self.meta.get("metrics", {}).get("test_accuracy"),
+            "training": self.meta.get("training", {}),
+        }
+
+    # --- drawing -------------------------------------------------------------------------------
+    def predict(self, pixels, width: int, height: int) -> dict:
+        """Classify a drawing: ``pixels`` is the canvas ink, row by row (0..255, 255 = ink)."""
+        start = time.perf_counter()
+        ink = _array(pixels)
+        if ink.size != int(width) * int(height):
+            raise ValueError(f"the drawing has {ink.size} pixels, not {width}x{height}")
+        image = to_mnist(ink.reshape(int(height), int(width)))
+        if image is None:
+            return {"empty": True, "digit": -1, "probs": np.zeros(10, np.float32),
+                    "image": np.zeros(784, np.float32), "ms": (time.perf_counter() - start) * 1000}
+        probs = self.net.predict_proba(image[None, :])[0]
+        return {
+            "empty": False,
+            "digit": int(np.argmax(probs)),
+            "probs": _flat(probs),
+            "image": _flat(image),
+            "ms": (time.perf_counter() - start) * 1000,
+        }
+
+    def classify(self, image) -> dict:
+        """Probabilities for a ready 28x28 image (784 values in [0, 1])."""
+        x = _array(image).astype(np.float32)
+        if x.size != 784:
+            raise ValueError("an image must have 784 pixels")
+        probs = self.net.predict_proba(x[None, :])[0]
+        return {"digit": int(np.argmax(probs)), "probs": _flat(probs)}
+
+    def test_digit(self, index: int) -> dict:
+        """A held-out digit by index (wrapping), with its label."""
+        count = len(self.subset.test)
+        index = int(index) % count
+        return {"index": index, "label": int(self.subset.test.labels[index]),
+                "image": _flat(self.test_x[index]), "count": count}
+
+    # --- model files ------------------------------------------------------------------------
+    def load_model(self, data) -> dict:
+        """Replace the network with the one in ``data``; a bad file raises and changes nothing."""
+        net, meta = from_bytes_model(_bytes(data))
+        self.net, self.meta, self.trainer = net, meta, None
+        return self.model_info()
+
+    def reset_model(self) -> dict:
+        return self.load_model(self.default_model)
+
+    def export_model(self) -> bytes:
+        settings = self.trainer.settings.to_dict() if self.trainer else self.meta.get("training", {})
+        return to_bytes_model(self.net, settings, self.meta.get("metrics", {}))
+
+    # --- training ---------------------------------------------------------------------------
+    def start_training(self, settings: dict, fresh: bool = True) -> dict:
+        """Check ``settings`` and prepare a run (a fresh network unless ``fresh`` is false).
+
+        Raises :class:`pycore.train.SettingsError` naming the bad field.
+        """
+        if hasattr(settings, "to_py"):
+            settings = settings.to_py()
+        s = Settings.from_dict(dict(settings))
+        net = s.build() if fresh else self.net
+        self.trainer = Trainer(net, s, self.train_x, self.subset.train.labels,
+                               (self.test_x, self.subset.test.labels))
+        self.net = net
+        self.meta = {"training": s.to_dict(), "metrics": {}}
+        return {"settings": s.to_dict(), "total_steps": self.trainer.total_steps,
+                "batches_per_epoch": self.trainer.batches_per_epoch, "model": self.model_info()}
+
+    def train_slice(self, max_seconds: float = 0.1, max_batches: int | None = None) -> dict:
+        """Train for about ``max_seconds`` (or ``max_batches``); returns the slice's progress."""
+        if self.trainer is None:
+            raise RuntimeError("no training run has been started")
+        progress = self.trainer.run(max_batches=max_batches, max_seconds=max_seconds)
+        progress["losses"] = _flat(progress["losses"])
+        if progress["test_accuracy"] is not None:
+            self.meta["metrics"] = {"test_accuracy": progress["test_accuracy"]}
+        return progress
+
+    def evaluate(self, max_mistakes: int = 60) -> dict:
+        """Accuracy, confusion matrix and the most confident mistakes on the held-out digits."""
+        probs = self.net.predict_proba(self.test_x)
+        labels = self.subset.test.labels
+        report = metrics.report(probs, labels)
+        wrong = metrics.misclassified(probs, labels)
+        self.meta.setdefault("metrics", {})["test_accuracy"] = report["accuracy"]
+        predicted = np.argmax(probs, axis=1)
+        return {
+            "accuracy": report["accuracy"],
+            "confusion": _flat(report["confusion"], np.int32),
+            "per_class": _flat(report["per_class"]),
+            "predicted": _flat(predicted, np.uint8),
+            "labels": _flat(labels, np.uint8),
+            "mistakes": {
+                "index": _flat(wrong["index"][:max_mistakes], np.int32),
+                "label": _flat(wrong["label"][:max_mistakes], np.uint8),
+                "predicted": _flat(wrong["predicted"][:max_mistakes], np.uint8),
+                "probs": _flat(wrong["probs"][:max_mistakes]),
+                "count": int(wrong["index"].size),
+            },
+        }
+
+    def weights(self, layer: int = 0) -> dict:
+        """One layer's weight matrix, flat, with its shape (row j = unit j's incoming weights)."""
+        W = self.net.layers[int(layer)].W
+        return {"shape": list(W.shape), "data": _flat(W)}

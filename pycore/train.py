@@ -264,3 +264,15 @@ class Trainer:
         x, y = self.test
         predicted = np.concatenate([self.net.predict(x[i : i + 1000]) for i in range(0, len(y), 1000)])
         return accuracy(predicted, y)
+
+
+RECIPES: dict[str, dict] = {
+    # The page's pretrained model: see scripts/build_model.py.
+    "default": {
+        "hidden": [512], "activation": "relu", "output": "softmax", "loss": "cross_entropy",
+        "init": "he", "optimizer": "adam", "lr": 0.001, "lr_decay": 0.93, "batch_size": 64,
+        "epochs": 30, "seed": 0, "augment": True,
+    },
+    # The 784-10-10 lesson's network trained by mini-batches instead of full batches.
+    "small": {"hidden": [10], "optimizer": "sgd", "lr": 0.1, "batch_size": 32, "epochs": 10},
+}

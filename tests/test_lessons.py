@@ -1,0 +1,85 @@
+"""The worked examples, reproduced to the last printed digit."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from pycore.lessons import LESSONS, run_mnist, run_weight_height, weight_height_data, weight_height_network
+from pycore.optim import SGD
+
+
+def test_single_neuron_gives_the_texts_value():
+    assert LESSONS["neuron"].run()["output"] == 0.9990889488055994
+
+
+def test_two_layer_network_gives_the_texts_value():
+    result = LESSONS["network"].run()
+    assert result["output"] == 0.7216325609518421
+    assert result["hidden"] == [0.9525741268224334, 0.9525741268224334]
+
+
+def test_mse_of_all_zero_predictions_is_one_half():
+    assert LESSONS["mse"].run()["loss"] == 0.5
+
+
+def sigmoid(z: float) -> float:
+    return 1 / (1 + math.exp(-z))
+
+
+def deriv_sigmoid(z: float) -> float:
+    return sigmoid(z) * (1 - sigmoid(z))
+
+
+def test_alice_partial_derivatives_equal_the_hand_derivation():
+    """Chain rule by hand for Alice (x = [-2, -1], y = 1) with every weight 1 and bias 0.
+
+    h1 = f(w1 x1 + w2 x2 + b1), h2 = f(w3 x1 + w4 x2 + b2), o = f(w5 h1 + w6 h2 + b3),
+    L = (y - o)^2, so dL/do = -2 (y - o), and e.g. dL/dw1 = dL/do * w5 f'(z_o) * x1 f'(z_h1).
+    """
+    x1, x2, y = -2.0, -1.0, 1.0
+    z_h = x1 + x2  # both hidden neurons: 1*x1 + 1*x2 + 0
+    h = sigmoid(z_h)
+    z_o = h + h
+    o = sigmoid(z_o)
+    dL_do = -2 * (y - o)
+    do_dh = 1 * deriv_sigmoid(z_o)  # w5 = w6 = 1
+    expected = {
+        "layers.0.W": [[dL_do * do_dh * x1 * deriv_sigmoid(z_h), dL_do * do_dh * x2 * deriv_sigmoid(z_h)]] * 2,
+        "layers.0.b": [dL_do * do_dh * deriv_sigmoid(z_h)] * 2,
+        "layers.1.W": [[dL_do * deriv_sigmoid(z_o) * h, dL_do * deriv_sigmoid(z_o) * h]],
+        "layers.1.b": [dL_do * deriv_sigmoid(z_o)],
+    }
+    got = run_weight_height(epochs=1)["alice_grads"]
+    for name, value in expected.items():
+        np.testing.assert_allclose(got[name], value, rtol=1e-12, err_msg=name)
+    # The text prints dL/dw1 = 0.0214, from intermediates rounded to three digits.
+    assert abs(got["layers.0.W"][0][0] - 0.0214) < 1e-4
+
+
+def test_weight_height_training_loss_falls_and_predicts_emily_and_frank():
+    result = run_weight_height()
+    losses = result["losses"]
+    checkpoints = losses[::100] + [losses[-1]]
+    assert all(later < earlier for earlier, later in zip(checkpoints, checkpoints[1:], strict=False))
+    assert losses[-1] < 0.01
+    assert result["predictions"]["Emily"] == pytest.approx(0.95, abs=0.02)
+    assert result["predictions"]["Frank"] == pytest.approx(0.04, abs=0.02)
+
+
+def test_per_sample_sgd_step_uses_the_learning_rate_exactly():
+    x, y = weight_height_data()
+    net = weight_height_network(seed=None)
+    before = {k: v.copy() for k, v in net.parameters().items()}
+    net.train_step(x[:1], y[:1], SGD(0.1))
+    for name, p in net.parameters().items():
+        np.testing.assert_allclose(p, before[name] - 0.1 * net.gradients()[name], rtol=1e-15)
+
+
+@pytest.mark.slow
+def test_mnist_784_10_10_by_full_batch_gradient_descent_reaches_84_percent(subset):
+    result = run_mnist(subset=subset)
+    assert result["losses"][-1] < result["losses"][0]
+    assert result["test_accuracy"] >= 0.84, result["lines"]

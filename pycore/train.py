@@ -211,7 +211,9 @@ class Trainer:
             if max_seconds is not None and step_losses and time.perf_counter() - start >= max_seconds:
                 break
             x, y = self._batch()
-            loss = self.net.train_step(x, y, self.optimizer, last_good=self._last_good)
+            # Overflow is how divergence shows itself; it is caught just below and explained.
+            with np.errstate(over="ignore", invalid="ignore"):
+                loss = self.net.train_step(x, y, self.optimizer, last_good=self._last_good)
             if not math.isfinite(loss):
                 self._diverge(loss)
                 break

@@ -1,0 +1,149 @@
+"""Model files: exact round trips, and every kind of bad file refused with a clear message."""
+
+from __future__ import annotations
+
+import io
+import json
+import pickle
+import zipfile
+
+import numpy as np
+import pytest
+
+from pycore import ModelFileError, Network, modelfile
+from pycore.npzfile import to_bytes
+
+
+@pytest.fixture
+def net(rng) -> Network:
+    return Network.build([784, 16, 10], ["relu", "softmax"], "cross_entropy", rng=rng)
+
+
+def _arrays(data: bytes) -> dict:
+    with np.load(io.BytesIO(data), allow_pickle=False) as archive:
+        return {k: archive[k] for k in archive.files}
+
+
+def _rewrite(data: bytes, change) -> bytes:
+    arrays = _arrays(data)
+    meta = json.loads(arrays["__meta__"].tobytes())
+    change(arrays, meta)
+    arrays["__meta__"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    return to_bytes(arrays)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_save_then_load_gives_identical_parameter_bytes(dtype, rng, tmp_path):
+    net = Network.build([784, 16, 10], ["tanh", "softmax"], "cross_entropy", rng=rng, dtype=dtype)
+    path = tmp_path / "m.npz"
+    modelfile.save(net, path, {"lr": 0.1}, {"test_accuracy": 0.5})
+    loaded, meta = modelfile.load(path)
+    assert loaded.sizes == net.sizes and loaded.activations == net.activations
+    for name, p in net.parameters().items():
+        assert loaded.parameters()[name].tobytes() == p.tobytes()
+        assert loaded.parameters()[name].dtype == dtype
+    assert meta["training"] == {"lr": 0.1} and meta["metrics"] == {"test_accuracy": 0.5}
+    assert meta["version"] == modelfile.FORMAT_VERSION
+    assert modelfile.to_bytes_model(loaded, meta["training"], meta["metrics"]) == path.read_bytes()
+
+
+def test_saving_twice_gives_the_same_bytes(net):
+    assert modelfile.to_bytes_model(net) == modelfile.to_bytes_model(net)
+
+
+def test_file_is_a_plain_npz_readable_without_pickle(net):
+    arrays = _arrays(modelfile.to_bytes_model(net))
+    assert set(arrays) == {"__meta__", "layers.0.W", "layers.0.b", "layers.1.W", "layers.1.b"}
+
+
+BAD_FILES = {
+    "empty": lambda good: b"",
+    "truncated": lambda good: good[: len(good) // 2],
+    "garbage": lambda good: b"PK\x03\x04" + bytes(range(256)) * 4,
+    "not a zip": lambda good: b"hello, I am a text file",
+    "raw pickle": lambda good: pickle.dumps({"W": np.zeros(3)}),
+    "flipped bytes": lambda good: good[:200] + bytes(b ^ 0xFF for b in good[200:400]) + good[400:],
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_FILES))
+def test_broken_files_are_refused_with_a_message(case, net):
+    with pytest.raises(ModelFileError) as info:
+        modelfile.from_bytes_model(BAD_FILES[case](modelfile.to_bytes_model(net)))
+    assert len(str(info.value)) > 15
+
+
+def test_an_object_array_inside_is_refused_as_a_pickle(net):
+    good = modelfile.to_bytes_model(net)
+    buffer = io.BytesIO(good)
+    with zipfile.ZipFile(buffer, "a") as archive:
+        payload = io.BytesIO()
+        np.save(payload, np.array([{"evil": 1}], dtype=object), allow_pickle=True)
+        archive.writestr("extra.npy", payload.getvalue())
+    with pytest.raises(ModelFileError, match="pickle"):
+        modelfile.from_bytes_model(buffer.getvalue())
+
+
+def _set(key, value):
+    def change(arrays, meta):
+        meta[key] = value
+
+    return change
+
+
+META_CASES = {
+    "newer format": (_set("version", 99), "newer"),
+    "unknown activation": (_set("activations", ["relu", "swish"]), "swish"),
+    "unknown loss": (_set("loss", "hinge"), "hinge"),
+    "bad sizes": (_set("sizes", [784, -3, 10]), "sizes"),
+    "huge network": (_set("sizes", [8000, 8000, 8000, 10]), "too large"),
+    "not pycore": (_set("format", "keras"), "not a pycore model"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(META_CASES))
+def test_invalid_descriptions_are_refused(case, net):
+    change, message = META_CASES[case]
+    with pytest.raises(ModelFileError, match=message):
+        modelfile.from_bytes_model(_rewrite(modelfile.to_bytes_model(net), change))
+
+
+def test_wrong_shape_is_refused(net):
+    def change(arrays, meta):
+        arrays["layers.0.W"] = np.zeros((16, 783), np.float32)
+
+    with pytest.raises(ModelFileError, match="shape"):
+        modelfile.from_bytes_model(_rewrite(modelfile.to_bytes_model(net), change))
+
+
+def test_nan_weights_are_refused(net):
+    def change(arrays, meta):
+        arrays["layers.1.b"] = arrays["layers.1.b"].copy()
+        arrays["layers.1.b"][3] = np.nan
+
+    with pytest.raises(ModelFileError, match="NaN"):
+        modelfile.from_bytes_model(_rewrite(modelfile.to_bytes_model(net), change))
+
+
+def test_missing_and_extra_arrays_are_refused(net):
+    def drop(arrays, meta):
+        del arrays["layers.1.b"]
+
+    def add(arrays, meta):
+        arrays["layers.2.W"] = np.zeros((1, 1), np.float32)
+
+    with pytest.raises(ModelFileError, match="lacks"):
+        modelfile.from_bytes_model(_rewrite(modelfile.to_bytes_model(net), drop))
+    with pytest.raises(ModelFileError, match="unexpected"):
+        modelfile.from_bytes_model(_rewrite(modelfile.to_bytes_model(net), add))
+
+
+def test_header_claiming_more_data_than_present_is_refused(net):
+    """A hostile header must not make the loader allocate what it claims."""
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f4", "fortran_order": False, "shape": (10**6, 10**6)})
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("layers.0.W.npy", header.getvalue() + b"\0" * 64)
+    with pytest.raises(ModelFileError, match="truncated"):
+        modelfile.from_bytes_model(buffer.getvalue())

@@ -42,9 +42,16 @@ class ProgressBar:
         filled = int(self.width * done / self.total)
         elapsed = now - self.start
         eta = elapsed / done * (self.total - done) if done else 0.0
-        line = (f"{self.label} [{'#' * filled}{'.' * (self.width - filled)}] {done}/{self.total} "
-                f"{elapsed:5.1f}s elapsed, {eta:5.1f}s left {note}")
-        print(("\r" + line) if self.tty else line, end="" if self.tty else "\n", file=sys.stderr, flush=True)
+        line = (
+            f"{self.label} [{'#' * filled}{'.' * (self.width - filled)}] {done}/{self.total} "
+            f"{elapsed:5.1f}s elapsed, {eta:5.1f}s left {note}"
+        )
+        print(
+            ("\r" + line) if self.tty else line,
+            end="" if self.tty else "\n",
+            file=sys.stderr,
+            flush=True,
+        )
         if self.tty and done >= self.total:
             print(file=sys.stderr)
 
@@ -55,7 +62,9 @@ def _parser() -> argparse.ArgumentParser:
 
     train = sub.add_parser("train", help="train a network on the MNIST subset")
     train.add_argument("--recipe", choices=sorted(RECIPES), help="start from a named recipe")
-    train.add_argument("--hidden", "--layers", dest="hidden", help="hidden layer sizes, e.g. 128 or 256,128")
+    train.add_argument(
+        "--hidden", "--layers", dest="hidden", help="hidden layer sizes, e.g. 128 or 256,128"
+    )
     train.add_argument("--activation", help="hidden activation: relu, sigmoid, tanh, identity")
     train.add_argument("--output", help="output activation: softmax, sigmoid, identity")
     train.add_argument("--loss", help="cross_entropy or mse")
@@ -67,8 +76,12 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--epochs", help="passes over the 8,000 training digits")
     train.add_argument("--seed", help="seed for initialisation, shuffling and augmentation")
     train.add_argument("--dtype", help="float32 (default) or float64")
-    train.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
-                       help="random small rotations, shifts and scaling of training digits")
+    train.add_argument(
+        "--augment",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="random small rotations, shifts and scaling of training digits",
+    )
     train.add_argument("--data", type=Path, help="digit subset file (default: the built site's)")
     train.add_argument("--out", type=Path, help="write the trained model here (.npz)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -79,8 +92,12 @@ def _parser() -> argparse.ArgumentParser:
 
     predict = sub.add_parser("predict", help="classify one image (PNG or .npy)")
     predict.add_argument("model", type=Path)
-    predict.add_argument("image", type=Path, help="a PNG or .npy digit; 28x28 is used as is, "
-                         "anything else is cropped, scaled and centred like MNIST")
+    predict.add_argument(
+        "image",
+        type=Path,
+        help="a PNG or .npy digit; 28x28 is used as is, "
+        "anything else is cropped, scaled and centred like MNIST",
+    )
 
     lesson = sub.add_parser("lesson", help="run a worked example; with no name, list them")
     lesson.add_argument("name", nargs="?", choices=list(LESSONS), metavar="NAME")
@@ -90,8 +107,21 @@ def _parser() -> argparse.ArgumentParser:
 
 def _settings(args: argparse.Namespace) -> Settings:
     values = dict(RECIPES[args.recipe]) if args.recipe else {}
-    for key in ("hidden", "activation", "output", "loss", "init", "optimizer", "lr", "lr_decay",
-                "batch_size", "epochs", "seed", "dtype", "augment"):
+    for key in (
+        "hidden",
+        "activation",
+        "output",
+        "loss",
+        "init",
+        "optimizer",
+        "lr",
+        "lr_decay",
+        "batch_size",
+        "epochs",
+        "seed",
+        "dtype",
+        "augment",
+    ):
         value = getattr(args, key)
         if value is not None:
             values[key] = value
@@ -105,10 +135,18 @@ def cmd_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         parser.error(f"--{error.field.replace('_', '-')}: {error.message}")
     subset = load_subset(args.data)
     net = settings.build()
-    trainer = Trainer(net, settings, subset.train.images(), subset.train.labels,
-                      (subset.test.images(), subset.test.labels))
-    print(f"training {net} with {settings.optimizer} lr={settings.lr:g}, batch {settings.batch_size}, "
-          f"{settings.epochs} epochs, augment {'on' if settings.augment else 'off'}, seed {settings.seed}")
+    trainer = Trainer(
+        net,
+        settings,
+        subset.train.images(),
+        subset.train.labels,
+        (subset.test.images(), subset.test.labels),
+    )
+    print(
+        f"training {net} with {settings.optimizer} lr={settings.lr:g}, "
+        f"batch {settings.batch_size}, {settings.epochs} epochs, "
+        f"augment {'on' if settings.augment else 'off'}, seed {settings.seed}"
+    )
     bar = ProgressBar(trainer.total_steps, "train", enabled=not args.quiet)
     progress = {}
     while not trainer.done:
@@ -121,7 +159,9 @@ def cmd_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         print(trainer.message, file=sys.stderr)
     acc = trainer.evaluate()
     seconds = trainer.seconds
-    print(f"trained in {seconds:.1f}s ({trainer.examples_seen / max(seconds, 1e-9):,.0f} examples/s)")
+    print(
+        f"trained in {seconds:.1f}s ({trainer.examples_seen / max(seconds, 1e-9):,.0f} examples/s)"
+    )
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         training = {**settings.to_dict(), "seconds": round(seconds, 1)}
@@ -145,7 +185,10 @@ def cmd_evaluate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> i
     probs = net.predict_proba(subset.test.images(net.dtype.type))
     report = metrics.report(probs, subset.test.labels)
     print(f"model: {net}")
-    print("per-class accuracy: " + "  ".join(f"{d}:{a:.3f}" for d, a in enumerate(report["per_class"])))
+    print(
+        "per-class accuracy: "
+        + "  ".join(f"{d}:{a:.3f}" for d, a in enumerate(report["per_class"]))
+    )
     print("confusion matrix (rows: true digit, columns: predicted):")
     for d, row in enumerate(report["confusion"]):
         print(f"  {d} " + " ".join(f"{n:4d}" for n in row))
@@ -172,7 +215,9 @@ def cmd_predict(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
         print(f"error: {args.image}: {error}", file=sys.stderr)
         return 1
     if image.ndim != 2:
-        print(f"error: {args.image}: expected a 2-D image, got shape {image.shape}", file=sys.stderr)
+        print(
+            f"error: {args.image}: expected a 2-D image, got shape {image.shape}", file=sys.stderr
+        )
         return 1
     x = image.reshape(-1).astype(np.float32) if image.shape == (28, 28) else to_mnist(image)
     if x is None:
@@ -204,7 +249,12 @@ def cmd_lesson(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
     return 0
 
 
-COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "lesson": cmd_lesson}
+COMMANDS = {
+    "train": cmd_train,
+    "evaluate": cmd_evaluate,
+    "predict": cmd_predict,
+    "lesson": cmd_lesson,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -51,11 +51,15 @@ class Subset:
     test: Digits
 
 
-def split(pixels: np.ndarray, labels: np.ndarray, n_train: int = N_TRAIN, seed: int = SPLIT_SEED) -> Subset:
+def split(
+    pixels: np.ndarray, labels: np.ndarray, n_train: int = N_TRAIN, seed: int = SPLIT_SEED
+) -> Subset:
     """Shuffle with a fixed seed and cut into a training and a held-out split."""
     order = np.random.default_rng(seed).permutation(len(labels))
     pixels, labels = pixels[order], labels[order]
-    return Subset(Digits(pixels[:n_train], labels[:n_train]), Digits(pixels[n_train:], labels[n_train:]))
+    return Subset(
+        Digits(pixels[:n_train], labels[:n_train]), Digits(pixels[n_train:], labels[n_train:])
+    )
 
 
 def subset_to_bytes(subset: Subset) -> bytes:
@@ -77,7 +81,9 @@ def _checked(arrays: dict[str, np.ndarray], prefix: str) -> Digits:
     if x.dtype != np.uint8 or y.dtype != np.uint8:
         raise FormatError(f"The '{prefix}' split must hold uint8 pixels and labels.")
     if x.ndim != 2 or x.shape[1] != IMAGE_SIZE or y.shape != (x.shape[0],):
-        raise FormatError(f"The '{prefix}' split has shapes {x.shape} and {y.shape}; expected (N, 784) and (N,).")
+        raise FormatError(
+            f"The '{prefix}' split has shapes {x.shape} and {y.shape}; expected (N, 784) and (N,)."
+        )
     if y.size and y.max() >= N_CLASSES:
         raise FormatError(f"The '{prefix}' split has a label above 9.")
     return Digits(x, y)
@@ -98,5 +104,7 @@ def load_subset(path: str | Path | None = None) -> Subset:
     """Load the subset from ``path`` (default: the built site's copy)."""
     path = Path(path) if path is not None else default_path()
     if not path.exists():
-        raise FileNotFoundError(f"{path} does not exist; build it with `make data` (or `make site`).")
+        raise FileNotFoundError(
+            f"{path} does not exist; build it with `make data` (or `make site`)."
+        )
     return subset_from_bytes(path.read_bytes())

@@ -57,7 +57,10 @@ NEURON_X = np.array([[2.0, 3.0]])
 
 def run_neuron(progress: Progress | None = None) -> dict:
     output = float(neuron_network().predict_proba(NEURON_X)[0, 0])
-    return {"output": output, "lines": [f"sigmoid(w . x + b) = sigmoid(0*2 + 1*3 + 4) = {output!r}"]}
+    return {
+        "output": output,
+        "lines": [f"sigmoid(w . x + b) = sigmoid(0*2 + 1*3 + 4) = {output!r}"],
+    }
 
 
 def run_network(progress: Progress | None = None) -> dict:
@@ -106,7 +109,9 @@ def weight_height_network(seed: int | None = WEIGHT_HEIGHT_SEED) -> Network:
     return net
 
 
-def run_weight_height(progress: Progress | None = None, epochs: int = 1000, lr: float = 0.1) -> dict:
+def run_weight_height(
+    progress: Progress | None = None, epochs: int = 1000, lr: float = 0.1
+) -> dict:
     x, y = weight_height_data()
     hand = weight_height_network(seed=None)
     hand.train_step(x[:1], y[:1], SGD(lr))  # Alice alone, all weights 1, biases 0
@@ -124,9 +129,18 @@ def run_weight_height(progress: Progress | None = None, epochs: int = 1000, lr: 
     new = np.array(list(NEW_PEOPLE.values()), dtype=np.float64)
     predictions = dict(zip(NEW_PEOPLE, net.predict_proba(new)[:, 0].tolist(), strict=True))
     lines = [f"Alice, all weights 1: dL/dw1 = {alice_grads['layers.0.W'][0][0]:.4f}"]
-    lines += [f"epoch {e:4d} loss {losses[e - 1]:.4f}" for e in sorted({1, 10, 100, 500, epochs}) if e <= epochs]
+    lines += [
+        f"epoch {e:4d} loss {losses[e - 1]:.4f}"
+        for e in sorted({1, 10, 100, 500, epochs})
+        if e <= epochs
+    ]
     lines += [f"{name}: {p:.3f} ({'F' if p > 0.5 else 'M'})" for name, p in predictions.items()]
-    return {"alice_grads": alice_grads, "losses": losses, "predictions": predictions, "lines": lines}
+    return {
+        "alice_grads": alice_grads,
+        "losses": losses,
+        "predictions": predictions,
+        "lines": lines,
+    }
 
 
 MNIST_SEED = 0
@@ -139,13 +153,20 @@ def mnist_784_10_10(seed: int = MNIST_SEED) -> Network:
     layer better and reaches about 89% instead of 82% in the same 500 steps.
     """
     return Network.build(
-        [784, 10, 10], ["relu", "softmax"], "cross_entropy",
-        rng=np.random.default_rng(seed), init="he", dtype=np.float32,
+        [784, 10, 10],
+        ["relu", "softmax"],
+        "cross_entropy",
+        rng=np.random.default_rng(seed),
+        init="he",
+        dtype=np.float32,
     )
 
 
 def run_mnist(
-    progress: Progress | None = None, subset: Subset | None = None, iterations: int = 500, lr: float = 0.1
+    progress: Progress | None = None,
+    subset: Subset | None = None,
+    iterations: int = 500,
+    lr: float = 0.1,
 ) -> dict:
     subset = subset if subset is not None else load_subset()
     x, labels = subset.train.images(), subset.train.labels
@@ -160,16 +181,39 @@ def run_mnist(
     test_acc = accuracy(net.predict(subset.test.images()), subset.test.labels)
     lines = [f"iteration {i:3d} loss {losses[i - 1]:.4f}" for i in (1, 100, 250, iterations)]
     lines += [f"train accuracy: {train_acc:.4f}", f"test accuracy: {test_acc:.4f}"]
-    return {"losses": losses, "train_accuracy": train_acc, "test_accuracy": test_acc, "lines": lines, "network": net}
+    return {
+        "losses": losses,
+        "train_accuracy": train_acc,
+        "test_accuracy": test_acc,
+        "lines": lines,
+        "network": net,
+    }
 
 
 LESSONS = {
     lesson.name: lesson
     for lesson in (
-        Lesson("neuron", "A single neuron", "w = [0, 1], b = 4, x = [2, 3] through a sigmoid", run_neuron),
-        Lesson("network", "A 2-2-1 network", "two hidden sigmoid neurons feed one output", run_network),
+        Lesson(
+            "neuron",
+            "A single neuron",
+            "w = [0, 1], b = 4, x = [2, 3] through a sigmoid",
+            run_neuron,
+        ),
+        Lesson(
+            "network", "A 2-2-1 network", "two hidden sigmoid neurons feed one output", run_network
+        ),
         Lesson("mse", "Mean squared error", "how wrong are all-zero predictions?", run_mse),
-        Lesson("weight-height", "Backprop and SGD", "predict gender from weight and height", run_weight_height),
-        Lesson("mnist-784-10-10", "Digits by gradient descent", "784-10-10, full batch, 500 steps", run_mnist),
+        Lesson(
+            "weight-height",
+            "Backprop and SGD",
+            "predict gender from weight and height",
+            run_weight_height,
+        ),
+        Lesson(
+            "mnist-784-10-10",
+            "Digits by gradient descent",
+            "784-10-10, full batch, 500 steps",
+            run_mnist,
+        ),
     )
 }

@@ -29,7 +29,9 @@ class ModelFileError(FormatError):
     """A model file that cannot be loaded; the message says why, in plain words."""
 
 
-def to_bytes_model(net: Network, training: dict | None = None, metrics: dict | None = None) -> bytes:
+def to_bytes_model(
+    net: Network, training: dict | None = None, metrics: dict | None = None
+) -> bytes:
     """The model file's bytes: the same parameters always give the same bytes."""
     meta = {
         "format": FORMAT,
@@ -47,7 +49,9 @@ def to_bytes_model(net: Network, training: dict | None = None, metrics: dict | N
     return to_bytes(arrays)
 
 
-def save(net: Network, path: str | Path, training: dict | None = None, metrics: dict | None = None) -> None:
+def save(
+    net: Network, path: str | Path, training: dict | None = None, metrics: dict | None = None
+) -> None:
     Path(path).write_bytes(to_bytes_model(net, training, metrics))
 
 
@@ -73,11 +77,18 @@ def _meta(arrays: dict[str, np.ndarray]) -> dict:
 
 
 def _check_architecture(meta: dict) -> tuple[list[int], list[str], str, np.dtype]:
-    sizes, acts, loss, dtype = meta.get("sizes"), meta.get("activations"), meta.get("loss"), meta.get("dtype")
+    sizes, acts, loss, dtype = (
+        meta.get("sizes"),
+        meta.get("activations"),
+        meta.get("loss"),
+        meta.get("dtype"),
+    )
     if (
         not isinstance(sizes, list)
         or len(sizes) < 2
-        or not all(isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= MAX_UNITS for n in sizes)
+        or not all(
+            isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= MAX_UNITS for n in sizes
+        )
     ):
         raise ModelFileError(f"The model file has invalid layer sizes: {sizes!r}.")
     if sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:], strict=True)) > MAX_PARAMETERS:
@@ -121,7 +132,9 @@ def from_bytes_model(data: bytes | bytearray | memoryview) -> tuple[Network, dic
     for name, shape in expected.items():
         array = arrays[name]
         if array.shape != shape:
-            raise ModelFileError(f"{name} has shape {array.shape}, but the layer sizes need {shape}.")
+            raise ModelFileError(
+                f"{name} has shape {array.shape}, but the layer sizes need {shape}."
+            )
         if array.dtype != dtype:
             raise ModelFileError(f"{name} is {array.dtype}, but the file declares {dtype}.")
         if not np.all(np.isfinite(array)):

@@ -82,17 +82,26 @@ class Network:
 
     def __repr__(self) -> str:
         shape = " -> ".join(
-            [str(self.sizes[0])] + [f"{layer.n_out} {layer.activation.name}" for layer in self.layers]
+            [str(self.sizes[0])]
+            + [f"{layer.n_out} {layer.activation.name}" for layer in self.layers]
         )
         return f"Network({shape}, loss={self.loss.name}, {self.dtype})"
 
     def parameters(self) -> dict[str, np.ndarray]:
         """Every parameter by dotted name, ``layers.<i>.W`` and ``layers.<i>.b`` (live arrays)."""
-        return {f"layers.{i}.{k}": p for i, layer in enumerate(self.layers) for k, p in layer.params.items()}
+        return {
+            f"layers.{i}.{k}": p
+            for i, layer in enumerate(self.layers)
+            for k, p in layer.params.items()
+        }
 
     def gradients(self) -> dict[str, np.ndarray]:
         """The gradients of the last backward pass, keyed like :meth:`parameters`."""
-        return {f"layers.{i}.{k}": g for i, layer in enumerate(self.layers) for k, g in layer.grads.items()}
+        return {
+            f"layers.{i}.{k}": g
+            for i, layer in enumerate(self.layers)
+            for k, g in layer.grads.items()
+        }
 
     def set_parameters(self, values: dict[str, np.ndarray]) -> None:
         """Copy ``values`` into the parameters (same names and shapes), in place."""

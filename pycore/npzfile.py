@@ -38,7 +38,10 @@ def to_bytes(arrays: dict[str, np.ndarray], compress: bool = True) -> bytes:
 def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, what: str) -> np.ndarray:
     with archive.open(info) as member:
         version = np.lib.format.read_magic(member)
-        readers = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+        readers = {
+            (1, 0): np.lib.format.read_array_header_1_0,
+            (2, 0): np.lib.format.read_array_header_2_0,
+        }
         if version not in readers:
             raise FormatError(f"The {what} uses .npy version {version}, which is not supported.")
         shape, fortran_order, dtype = readers[version](member)
@@ -51,7 +54,9 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, what: str) -> 
         # cannot make us allocate gigabytes.
         needed = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
         if needed > info.file_size:
-            raise FormatError(f"The {what} is truncated: {info.filename} claims more data than it holds.")
+            raise FormatError(
+                f"The {what} is truncated: {info.filename} claims more data than it holds."
+            )
         data = member.read(needed)
     if len(data) != needed:
         raise FormatError(f"The {what} is truncated in {info.filename}.")
@@ -81,7 +86,9 @@ def from_bytes(
         with zipfile.ZipFile(io.BytesIO(raw)) as archive:
             members = archive.infolist()
             if sum(info.file_size for info in members) > max_bytes:
-                raise FormatError(f"The {what} unpacks to more than {max_bytes // 2**20} MB; refused.")
+                raise FormatError(
+                    f"The {what} unpacks to more than {max_bytes // 2**20} MB; refused."
+                )
             arrays = {}
             for info in members:
                 if not info.filename.endswith(".npy"):
@@ -93,4 +100,6 @@ def from_bytes(
     except (zipfile.BadZipFile, EOFError, OSError, KeyError) as error:
         raise FormatError(f"The {what} is truncated or corrupt ({error}).") from None
     except Exception as error:  # zlib.error, ValueError from a bad header, ...: a broken file
-        raise FormatError(f"The {what} could not be read ({type(error).__name__}: {error}).") from None
+        raise FormatError(
+            f"The {what} could not be read ({type(error).__name__}: {error})."
+        ) from None

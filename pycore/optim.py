@@ -84,7 +84,9 @@ class Adam(Optimizer):
     name = "adam"
     rule = "p <- p - lr * m_hat / (sqrt(v_hat) + eps)"
 
-    def __init__(self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
+    def __init__(
+        self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8
+    ):
         super().__init__(lr)
         self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
         self.m: dict[str, np.ndarray] = {}

@@ -55,7 +55,7 @@ class Settings:
 
     @classmethod
     def from_dict(cls, values: dict) -> Settings:
-        """Parse and check ``values`` (strings are accepted for numbers); unknown keys are refused."""
+        """Parse and check ``values`` (text is accepted for numbers); unknown keys are refused."""
         known = {f.name for f in fields(cls)}
         for key in values:
             if key not in known:
@@ -94,7 +94,12 @@ class Settings:
         init_rng = np.random.default_rng([self.seed, 0])
         acts = [self.activation] * len(self.hidden) + [self.output]
         return Network.build(
-            self.sizes(n_in, n_out), acts, self.loss, rng=init_rng, init=self.init, dtype=np.dtype(self.dtype).type
+            self.sizes(n_in, n_out),
+            acts,
+            self.loss,
+            rng=init_rng,
+            init=self.init,
+            dtype=np.dtype(self.dtype).type,
         )
 
 
@@ -168,7 +173,9 @@ class Trainer:
         self.net, self.settings = net, settings
         self.x = np.asarray(x, dtype=net.dtype)
         self.labels = np.asarray(labels)
-        self.test = None if test is None else (np.asarray(test[0], dtype=net.dtype), np.asarray(test[1]))
+        self.test = (
+            None if test is None else (np.asarray(test[0], dtype=net.dtype), np.asarray(test[1]))
+        )
         self.optimizer = optim.get(settings.optimizer, settings.lr)
         self.shuffle_rng = np.random.default_rng([settings.seed, 1])
         self.augment_rng = np.random.default_rng([settings.seed, 2])
@@ -189,7 +196,9 @@ class Trainer:
         index = self.step % self.batches_per_epoch
         if index == 0 or self._order is None:
             self._order = self.shuffle_rng.permutation(len(self.labels))
-        rows = self._order[index * self.settings.batch_size : (index + 1) * self.settings.batch_size]
+        rows = self._order[
+            index * self.settings.batch_size : (index + 1) * self.settings.batch_size
+        ]
         x = self.x[rows]
         if self.settings.augment:
             s = self.settings
@@ -208,7 +217,11 @@ class Trainer:
         while not self.done:
             if max_batches is not None and len(step_losses) >= max_batches:
                 break
-            if max_seconds is not None and step_losses and time.perf_counter() - start >= max_seconds:
+            if (
+                max_seconds is not None
+                and step_losses
+                and time.perf_counter() - start >= max_seconds
+            ):
                 break
             x, y = self._batch()
             # Overflow is how divergence shows itself; it is caught just below and explained.
@@ -264,16 +277,27 @@ class Trainer:
         if self.test is None:
             return None
         x, y = self.test
-        predicted = np.concatenate([self.net.predict(x[i : i + 1000]) for i in range(0, len(y), 1000)])
+        predicted = np.concatenate(
+            [self.net.predict(x[i : i + 1000]) for i in range(0, len(y), 1000)]
+        )
         return accuracy(predicted, y)
 
 
 RECIPES: dict[str, dict] = {
     # The page's pretrained model: see scripts/build_model.py.
     "default": {
-        "hidden": [512], "activation": "relu", "output": "softmax", "loss": "cross_entropy",
-        "init": "he", "optimizer": "adam", "lr": 0.001, "lr_decay": 0.93, "batch_size": 64,
-        "epochs": 30, "seed": 0, "augment": True,
+        "hidden": [512],
+        "activation": "relu",
+        "output": "softmax",
+        "loss": "cross_entropy",
+        "init": "he",
+        "optimizer": "adam",
+        "lr": 0.001,
+        "lr_decay": 0.93,
+        "batch_size": 64,
+        "epochs": 30,
+        "seed": 0,
+        "augment": True,
     },
     # The 784-10-10 lesson's network trained by mini-batches instead of full batches.
     "small": {"hidden": [10], "optimizer": "sgd", "lr": 0.1, "batch_size": 32, "epochs": 10},

@@ -84,8 +84,13 @@ class App:
             raise ValueError(f"the drawing has {ink.size} pixels, not {width}x{height}")
         image = to_mnist(ink.reshape(int(height), int(width)))
         if image is None:
-            return {"empty": True, "digit": -1, "probs": np.zeros(10, np.float32),
-                    "image": np.zeros(784, np.float32), "ms": (time.perf_counter() - start) * 1000}
+            return {
+                "empty": True,
+                "digit": -1,
+                "probs": np.zeros(10, np.float32),
+                "image": np.zeros(784, np.float32),
+                "ms": (time.perf_counter() - start) * 1000,
+            }
         probs = self.net.predict_proba(image[None, :])[0]
         return {
             "empty": False,
@@ -107,8 +112,12 @@ class App:
         """A held-out digit by index (wrapping), with its label."""
         count = len(self.subset.test)
         index = int(index) % count
-        return {"index": index, "label": int(self.subset.test.labels[index]),
-                "image": _flat(self.test_x[index]), "count": count}
+        return {
+            "index": index,
+            "label": int(self.subset.test.labels[index]),
+            "image": _flat(self.test_x[index]),
+            "count": count,
+        }
 
     # --- model files ------------------------------------------------------------------------
     def load_model(self, data) -> dict:
@@ -121,7 +130,9 @@ class App:
         return self.load_model(self.default_model)
 
     def export_model(self) -> bytes:
-        settings = self.trainer.settings.to_dict() if self.trainer else self.meta.get("training", {})
+        settings = (
+            self.trainer.settings.to_dict() if self.trainer else self.meta.get("training", {})
+        )
         return to_bytes_model(self.net, settings, self.meta.get("metrics", {}))
 
     # --- training ---------------------------------------------------------------------------
@@ -134,12 +145,17 @@ class App:
             settings = settings.to_py()
         s = Settings.from_dict(dict(settings))
         net = s.build() if fresh else self.net
-        self.trainer = Trainer(net, s, self.train_x, self.subset.train.labels,
-                               (self.test_x, self.subset.test.labels))
+        self.trainer = Trainer(
+            net, s, self.train_x, self.subset.train.labels, (self.test_x, self.subset.test.labels)
+        )
         self.net = net
         self.meta = {"training": s.to_dict(), "metrics": {}}
-        return {"settings": s.to_dict(), "total_steps": self.trainer.total_steps,
-                "batches_per_epoch": self.trainer.batches_per_epoch, "model": self.model_info()}
+        return {
+            "settings": s.to_dict(),
+            "total_steps": self.trainer.total_steps,
+            "batches_per_epoch": self.trainer.batches_per_epoch,
+            "model": self.model_info(),
+        }
 
     def train_slice(self, max_seconds: float = 0.1, max_batches: int | None = None) -> dict:
         """Train for about ``max_seconds`` (or ``max_batches``); returns the slice's progress."""

@@ -29,7 +29,9 @@ def _away_from_kinks(net: Network, x: np.ndarray) -> bool:
 @pytest.mark.parametrize(("hidden", "output_loss"), list(itertools.product(HIDDEN, OUTPUT_LOSS)))
 def test_network_gradients_match_finite_differences(hidden, output_loss, rng):
     output, loss = output_loss
-    net = Network.build([5, 4, 3, 3], [hidden, hidden, output], loss, rng=rng, init="xavier", dtype=np.float64)
+    net = Network.build(
+        [5, 4, 3, 3], [hidden, hidden, output], loss, rng=rng, init="xavier", dtype=np.float64
+    )
     for layer in net.layers:
         layer.b[:] = rng.normal(0, 0.3, layer.b.shape)
     x = rng.normal(0, 1, (7, 5))

@@ -7,7 +7,13 @@ import math
 import numpy as np
 import pytest
 
-from pycore.lessons import LESSONS, run_mnist, run_weight_height, weight_height_data, weight_height_network
+from pycore.lessons import (
+    LESSONS,
+    run_mnist,
+    run_weight_height,
+    weight_height_data,
+    weight_height_network,
+)
 from pycore.optim import SGD
 
 
@@ -47,7 +53,10 @@ def test_alice_partial_derivatives_equal_the_hand_derivation():
     dL_do = -2 * (y - o)
     do_dh = 1 * deriv_sigmoid(z_o)  # w5 = w6 = 1
     expected = {
-        "layers.0.W": [[dL_do * do_dh * x1 * deriv_sigmoid(z_h), dL_do * do_dh * x2 * deriv_sigmoid(z_h)]] * 2,
+        "layers.0.W": [
+            [dL_do * do_dh * x1 * deriv_sigmoid(z_h), dL_do * do_dh * x2 * deriv_sigmoid(z_h)]
+        ]
+        * 2,
         "layers.0.b": [dL_do * do_dh * deriv_sigmoid(z_h)] * 2,
         "layers.1.W": [[dL_do * deriv_sigmoid(z_o) * h, dL_do * deriv_sigmoid(z_o) * h]],
         "layers.1.b": [dL_do * deriv_sigmoid(z_o)],
@@ -63,7 +72,9 @@ def test_weight_height_training_loss_falls_and_predicts_emily_and_frank():
     result = run_weight_height()
     losses = result["losses"]
     checkpoints = losses[::100] + [losses[-1]]
-    assert all(later < earlier for earlier, later in zip(checkpoints, checkpoints[1:], strict=False))
+    assert all(
+        later < earlier for earlier, later in zip(checkpoints, checkpoints[1:], strict=False)
+    )
     assert losses[-1] < 0.01
     assert result["predictions"]["Emily"] == pytest.approx(0.95, abs=0.02)
     assert result["predictions"]["Frank"] == pytest.approx(0.04, abs=0.02)

@@ -141,7 +141,9 @@ def test_missing_and_extra_arrays_are_refused(net):
 def test_header_claiming_more_data_than_present_is_refused(net):
     """A hostile header must not make the loader allocate what it claims."""
     header = io.BytesIO()
-    np.lib.format.write_array_header_1_0(header, {"descr": "<f4", "fortran_order": False, "shape": (10**6, 10**6)})
+    np.lib.format.write_array_header_1_0(
+        header, {"descr": "<f4", "fortran_order": False, "shape": (10**6, 10**6)}
+    )
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("layers.0.W.npy", header.getvalue() + b"\0" * 64)

@@ -45,9 +45,15 @@ def test_trace_of_the_two_layer_network_holds_every_intermediate():
     assert trace["forward"][0]["z"].tolist() == [[3.0, 3.0]]
     assert trace["loss"] == pytest.approx((1 - 0.7216325609518421) ** 2, rel=1e-15)
     # dL/da at the output is 2 (a - y) for one sample.
-    assert trace["backward"][1]["da"][0, 0] == pytest.approx(2 * (0.7216325609518421 - 1), rel=1e-15)
-    for layer, (fwd, bwd, upd) in enumerate(zip(trace["forward"], trace["backward"], trace["update"], strict=True)):
-        np.testing.assert_allclose(upd["W"], fwd["W"] - 0.1 * bwd["dW"], rtol=1e-15, err_msg=str(layer))
+    assert trace["backward"][1]["da"][0, 0] == pytest.approx(
+        2 * (0.7216325609518421 - 1), rel=1e-15
+    )
+    for layer, (fwd, bwd, upd) in enumerate(
+        zip(trace["forward"], trace["backward"], trace["update"], strict=True)
+    ):
+        np.testing.assert_allclose(
+            upd["W"], fwd["W"] - 0.1 * bwd["dW"], rtol=1e-15, err_msg=str(layer)
+        )
         np.testing.assert_allclose(upd["b"], fwd["b"] - 0.1 * bwd["db"], rtol=1e-15)
         np.testing.assert_array_equal(upd["W"], net.layers[layer].W)
     assert trace["loss_after"] < trace["loss"]
@@ -71,7 +77,9 @@ def test_same_seed_gives_the_same_bytes(make, rng):
     x, y = rng.random((32, 8)).astype(np.float32), rng.integers(0, 4, 32)
     results = []
     for _ in range(2):
-        net = Network.build([8, 6, 4], ["relu", "softmax"], "cross_entropy", rng=np.random.default_rng(7))
+        net = Network.build(
+            [8, 6, 4], ["relu", "softmax"], "cross_entropy", rng=np.random.default_rng(7)
+        )
         opt = make()
         for _ in range(5):
             net.train_step(x, y, opt)

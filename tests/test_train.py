@@ -41,8 +41,22 @@ def test_invalid_settings_name_the_field(values, field):
 
 
 def test_settings_parse_text_from_a_form():
-    s = Settings.from_dict({"hidden": "256, 64", "lr": " 0.01 ", "batch_size": "32", "augment": "on", "loss": "Cross-Entropy"})
-    assert (s.hidden, s.lr, s.batch_size, s.augment, s.loss) == ([256, 64], 0.01, 32, True, "cross_entropy")
+    s = Settings.from_dict(
+        {
+            "hidden": "256, 64",
+            "lr": " 0.01 ",
+            "batch_size": "32",
+            "augment": "on",
+            "loss": "Cross-Entropy",
+        }
+    )
+    assert (s.hidden, s.lr, s.batch_size, s.augment, s.loss) == (
+        [256, 64],
+        0.01,
+        32,
+        True,
+        "cross_entropy",
+    )
 
 
 def test_every_recipe_is_valid():
@@ -52,7 +66,9 @@ def test_every_recipe_is_valid():
 
 def test_training_in_slices_equals_training_in_one_go(rng):
     x, y = _toy(rng)
-    s = Settings.from_dict({"hidden": [8], "epochs": 2, "batch_size": 32, "augment": True, "seed": 3})
+    s = Settings.from_dict(
+        {"hidden": [8], "epochs": 2, "batch_size": 32, "augment": True, "seed": 3}
+    )
     one = Trainer(s.build(), s, x, y)
     one.run()
     sliced = Trainer(s.build(), s, x, y)
@@ -87,8 +103,18 @@ def test_a_time_budget_ends_a_slice_after_at_least_one_batch(rng):
 
 def test_divergence_stops_says_why_and_keeps_the_last_good_parameters(rng):
     x, y = _toy(rng)
-    s = Settings.from_dict({"hidden": [32], "activation": "identity", "output": "identity", "loss": "mse",
-                            "optimizer": "sgd", "lr": 50, "epochs": 20, "batch_size": 32})
+    s = Settings.from_dict(
+        {
+            "hidden": [32],
+            "activation": "identity",
+            "output": "identity",
+            "loss": "mse",
+            "optimizer": "sgd",
+            "lr": 50,
+            "epochs": 20,
+            "batch_size": 32,
+        }
+    )
     trainer = Trainer(s.build(), s, x, y)
     progress = trainer.run()
     assert progress["diverged"] and progress["done"]

@@ -1,0 +1,158 @@
+"""``python -m pycore`` as a person runs it: exit codes, messages and the last line."""
+
+from __future__ import annotations
+
+import re
+import struct
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pycore import Network, modelfile
+from pycore.data import default_path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pycore(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "pycore", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def test_lesson_without_a_name_lists_the_lessons():
+    result = pycore("lesson")
+    assert result.returncode == 0
+    assert result.stdout.split() == ["neuron", "network", "mse", "weight-height", "mnist-784-10-10"]
+
+
+def test_lesson_prints_the_worked_example():
+    result = pycore("lesson", "network")
+    assert result.returncode == 0 and "0.7216325609518421" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["train", "--lr", "fast"],
+        ["train", "--batch-size", "0"],
+        ["train", "--hidden", "12,x"],
+        ["train", "--optimizer", "rmsprop"],
+        ["frobnicate"],
+        ["lesson", "no-such-lesson"],
+        ["evaluate"],
+    ],
+)
+def test_bad_arguments_give_usage_and_exit_code_2(args):
+    result = pycore(*args)
+    assert result.returncode == 2
+    assert "usage:" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_corrupt_model_file_is_an_error_message_not_a_traceback(tmp_path):
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"PK\x03\x04 definitely not a model")
+    result = pycore("evaluate", str(bad))
+    assert result.returncode == 1 and "error:" in result.stderr and "Traceback" not in result.stderr
+
+
+def _png(image: np.ndarray) -> bytes:
+    """A grayscale 8-bit PNG of ``image`` (uint8), written by hand."""
+    raw = b"".join(b"\x00" + row.tobytes() for row in image)
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        )
+
+    header = struct.pack(">IIBBBBB", image.shape[1], image.shape[0], 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
+
+
+@pytest.mark.slow
+def test_train_evaluate_and_predict_round_trip(tmp_path, subset):
+    out = tmp_path / "model.npz"
+    trained = pycore(
+        "train",
+        "--hidden",
+        "32",
+        "--epochs",
+        "2",
+        "--seed",
+        "1",
+        "--out",
+        str(out),
+        "--data",
+        str(default_path()),
+    )
+    assert trained.returncode == 0, trained.stderr
+    last = trained.stdout.strip().splitlines()[-1]
+    assert re.fullmatch(r"test accuracy: 0\.\d{4}", last)
+    assert float(last.split()[-1]) > 0.85
+    evaluated = pycore("evaluate", str(out))
+    assert evaluated.returncode == 0 and evaluated.stdout.strip().splitlines()[-1] == last
+
+    net, _ = modelfile.load(out)
+    for index in range(5):
+        image, label = subset.test.pixels[index], int(subset.test.labels[index])
+        if net.predict(subset.test.images()[index : index + 1])[0] != label:
+            continue
+        # Black ink on white, 3x larger and off-centre, as someone might save a drawing.
+        page = np.full((120, 120), 255, np.uint8)
+        page[10:94, 30:114] = 255 - np.kron(image.reshape(28, 28), np.ones((3, 3), np.uint8))
+        path = tmp_path / f"digit{index}.png"
+        path.write_bytes(_png(page))
+        predicted = pycore("predict", str(out), str(path))
+        assert predicted.returncode == 0, predicted.stderr
+        assert predicted.stdout.strip().splitlines()[-1] == f"predicted digit: {label}"
+        np.save(tmp_path / "d.npy", image.reshape(28, 28))
+        from_npy = pycore("predict", str(out), str(tmp_path / "d.npy"))
+        assert from_npy.stdout.strip().splitlines()[-1] == f"predicted digit: {label}"
+        break
+    else:
+        pytest.fail("the small model got none of the first five digits right")
+
+
+def test_same_seed_same_model_bytes(tmp_path, subset):
+    paths = [tmp_path / "a.npz", tmp_path / "b.npz"]
+    for path in paths:
+        result = pycore(
+            "train",
+            "--hidden",
+            "8",
+            "--epochs",
+            "1",
+            "--seed",
+            "5",
+            "--augment",
+            "--quiet",
+            "--out",
+            str(path),
+        )
+        assert result.returncode == 0, result.stderr
+    a, b = (modelfile.load(p)[0] for p in paths)
+    for name, p in a.parameters().items():
+        assert p.tobytes() == b.parameters()[name].tobytes()
+
+
+def test_unused_network_saves_and_predicts(tmp_path):
+    """predict works without the digit subset at all."""
+    net = Network.build([784, 10], "softmax", "cross_entropy", rng=np.random.default_rng(0))
+    modelfile.save(net, tmp_path / "m.npz")
+    np.save(tmp_path / "blank.npy", np.zeros((28, 28)))
+    result = pycore("predict", str(tmp_path / "m.npz"), str(tmp_path / "blank.npy"))
+    assert result.returncode == 0
+    assert result.stdout.strip().splitlines()[-1].startswith("predicted digit: ")

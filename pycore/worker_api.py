@@ -17,8 +17,11 @@ import numpy as np
 from . import __version__, metrics
 from .data import subset_from_bytes
 from .kernels import KERNEL_NAME
+from .lessons import LESSONS, neuron_network, two_layer_network, weight_height_network
 from .modelfile import from_bytes_model, to_bytes_model
+from .optim import SGD
 from .preprocess import to_mnist
+from .stepthrough import steps
 from .train import Settings, Trainer
 
 
@@ -194,3 +197,105 @@ class App:
         """One layer's weight matrix, flat, with its shape (row j = unit j's incoming weights)."""
         W = self.net.layers[int(layer)].W
         return {"shape": list(W.shape), "data": _flat(W)}
+
+    # --- lessons and the step-through -------------------------------------------------------
+    def lessons(self) -> list[dict]:
+        return [
+            {"name": n, "title": lesson.title, "summary": lesson.summary}
+            for n, lesson in LESSONS.items()
+        ]
+
+    def run_lesson(self, name: str) -> dict:
+        """Run a lesson and return its printed lines and numbers (no network objects)."""
+        if name not in LESSONS:
+            raise ValueError(f"there is no lesson called {name!r}")
+        kwargs = {"subset": self.subset} if name == "mnist-784-10-10" else {}
+        result = LESSONS[name].run(**kwargs)
+        return {k: v for k, v in result.items() if k != "network"}
+
+    def trace_lesson(self, name: str, sample: int = 0, lr: float = 0.1) -> dict:
+        """The step-through of one training step of a lesson's tiny network.
+
+        ``neuron`` and ``network`` use x = [2, 3] with target 1; ``weight-height`` uses one of the
+        four people (``sample``; 0 = Alice) with every weight 1 and bias 0, as derived by hand.
+        The MNIST lessons step through a held-out digit with :meth:`trace_digit`.
+        """
+        if name == "neuron":
+            net, x, y, label = neuron_network(), [[2.0, 3.0]], [[1.0]], "x = [2, 3], target 1"
+        elif name == "network":
+            net, x, y, label = two_layer_network(), [[2.0, 3.0]], [[1.0]], "x = [2, 3], target 1"
+        elif name == "weight-height":
+            from .lessons import GENDER, PEOPLE
+
+            who = list(PEOPLE)[int(sample) % len(PEOPLE)]
+            net = weight_height_network(seed=None)
+            x, y = [PEOPLE[who]], [[float(GENDER[who])]]
+            w, h = PEOPLE[who]
+            label = f"{who}: weight-135 = {w}, height-66 = {h}, F = {GENDER[who]}"
+        elif name == "mnist-784-10-10":
+            return self.trace_digit(int(sample), lr=lr)
+        else:
+            raise ValueError(f"the lesson {name!r} has no step-through")
+        x, y = np.array(x, dtype=np.float64), np.array(y, dtype=np.float64)
+        return self._trace(net, x, y, lr, {"lesson": name, "sample": label})
+
+    def trace_digit(
+        self,
+        index: int | None = None,
+        pixels=None,
+        width: int = 0,
+        height: int = 0,
+        label: int | None = None,
+        lr: float | None = None,
+    ) -> dict:
+        """The step-through of one SGD step of (a copy of) the current network on one digit.
+
+        The digit is a held-out one (``index``) or a drawing (``pixels``, with the label to
+        learn, default: the network's own prediction). ``lr`` defaults to the current settings'.
+        """
+        if pixels is not None:
+            image = to_mnist(_array(pixels).reshape(int(height), int(width)))
+            if image is None:
+                raise ValueError("the canvas is empty: draw a digit first")
+            target = int(label) if label is not None else int(self.net.predict(image[None, :])[0])
+            what = f"your drawing, labelled {target}"
+        else:
+            digit = self.test_digit(0 if index is None else index)
+            image, target = digit["image"], digit["label"]
+            what = f"held-out digit #{digit['index']}, a {target}"
+        if lr is None:
+            lr = float(self.meta.get("training", {}).get("lr", 0.1))
+        net = self.net.copy()
+        return self._trace(
+            net, image[None, :], np.array([target]), lr, {"sample": what, "label": target}
+        )
+
+    def _trace(self, net, x, y, lr, about: dict) -> dict:
+        optimizer = SGD(lr)
+        trace = net.train_step(x, y, optimizer, trace=True)
+        if not trace.get("finite", True):
+            raise ValueError("the loss of this sample is not a finite number")
+        dtype = np.float64 if net.dtype == np.float64 else np.float32
+        tensors = {"x": trace["x"], "y": trace["y"]}
+        for part in ("forward", "backward", "update"):
+            for i, values in enumerate(trace[part]):
+                for key, value in values.items():
+                    tensors[f"{part}.{i}.{key}"] = value
+        payload = {
+            name: {"shape": list(np.shape(v)), "data": _flat(v, dtype)}
+            for name, v in tensors.items()
+        }
+        for name in ("loss", "loss_after"):
+            payload[name] = {"shape": [], "data": np.array([trace[name]], dtype=dtype)}
+        return {
+            **about,
+            "sizes": trace["sizes"],
+            "activations": trace["activations"],
+            "loss_name": trace["loss_name"],
+            "lr": lr,
+            "loss": trace["loss"],
+            "loss_after": trace["loss_after"],
+            "dtype": str(np.dtype(dtype)),
+            "tensors": payload,
+            "steps": steps(trace, net, optimizer),
+        }

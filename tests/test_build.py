@@ -80,6 +80,7 @@ def test_pyodide_core_files_are_the_npm_packages_bytes():
 def test_lock_hashes_match_the_shipped_wheels():
     lock = json.loads((DIST / "pyodide/pyodide-lock.json").read_text())
     assert lock["info"]["python"].startswith("3.12")
+    assert lock["info"]["version"] == "0.27.7"  # Pyodide refuses a lock without it
     assert set(lock["packages"]) == {"numpy", "pycore"}
     for entry in lock["packages"].values():
         assert sha256(DIST / "pyodide" / entry["file_name"]) == entry["sha256"]

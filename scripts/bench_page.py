@@ -1,0 +1,230 @@
+"""Benchmark the built site in headless Chromium: load time, bytes, prediction time, training speed.
+
+    python scripts/bench_page.py [--runs 3]
+
+Serves dist/ on a free port and measures, over several runs:
+  - cold start: a new browser context (empty HTTP cache, no service worker), navigation -> ready
+    (<body data-ready="true">), and the bytes the server sent for it;
+  - warm start: the second visit in the same context (service worker and HTTP cache in place);
+  - draw -> prediction: from releasing the mouse after drawing a real held-out digit to the
+    prediction's text changing (read in the page with a MutationObserver), and the worker's own time;
+  - training in the page's runtime: examples/s of pycore for 784-128-10, batch 64, float32, SGD,
+    in a Web Worker of the same Pyodide and numpy the page ships, beside the matmul peak (GFLOP/s)
+    of numpy's einsum and `@` measured in the same worker, so the figure reads as a fraction of peak.
+Prints one table; nothing is asserted (figures, not a timed test).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DIST = ROOT / "dist"
+sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT))
+
+import browser  # noqa: E402
+import serve  # noqa: E402
+
+from pycore.data import load_subset  # noqa: E402
+
+FLOPS_PER_EXAMPLE = 2 * 3 * (784 * 128 + 128 * 10)  # forward + two backward products per layer
+
+BENCH_WORKER = r"""
+import { loadPyodide } from "./pyodide/pyodide.mjs";
+const py = await loadPyodide({ indexURL: new URL("./pyodide/", import.meta.url).href });
+await py.loadPackage(["numpy", "pycore"]);
+const result = py.runPython(`
+import json, time
+import numpy as np
+from pycore.network import Network
+from pycore.optim import SGD
+
+rng = np.random.default_rng(0)
+def peak(fn, a, b, repeat=30):
+    fn(a, b)
+    t = time.perf_counter()
+    for _ in range(repeat):
+        fn(a, b)
+    dt = (time.perf_counter() - t) / repeat
+    return 2 * a.shape[0] * a.shape[1] * b.shape[1] / dt / 1e9
+
+a = rng.random((64, 784), dtype=np.float32)
+w = rng.random((784, 128), dtype=np.float32)
+g = rng.random((128, 64), dtype=np.float32)
+einsum = lambda x, y: np.einsum("ij,jk->ik", x, y)
+matmul = lambda x, y: x @ y
+peaks = {
+    "einsum": max(peak(einsum, a, w), peak(einsum, g, a)),
+    "matmul": max(peak(matmul, a, w), peak(matmul, g, a)),
+}
+net = Network.build([784, 128, 10], ["relu", "softmax"], loss="cross_entropy", rng=np.random.default_rng(0), dtype=np.float32)
+x = rng.random((64 * 50, 784), dtype=np.float32)
+y = rng.integers(0, 10, 64 * 50)
+opt = SGD(0.05)
+for i in range(5):
+    net.train_step(x[i * 64:(i + 1) * 64], y[i * 64:(i + 1) * 64], opt)
+t = time.perf_counter()
+n = 0
+while time.perf_counter() - t < 4.0:
+    for i in range(50):
+        net.train_step(x[i * 64:(i + 1) * 64], y[i * 64:(i + 1) * 64], opt)
+        n += 64
+dt = time.perf_counter() - t
+json.dumps({"peaks": peaks, "examples_per_s": n / dt})
+`);
+postMessage(JSON.parse(result));
+"""
+
+BENCH_PAGE = """<!doctype html><meta charset="utf-8"><title>bench</title>
+<script type="module">
+const w = new Worker("./bench-worker.mjs", { type: "module" });
+w.onmessage = (e) => { window.benchResult = e.data; };
+w.onerror = (e) => { window.benchResult = { error: String(e.message) }; };
+</script>"""
+
+
+class CountingHandler(serve.Handler):
+    sent = 0
+
+    def copyfile(self, source, outputfile):
+        start = source.tell()
+        super().copyfile(source, outputfile)
+        CountingHandler.sent += source.tell() - start
+
+
+def start_server():
+    import functools
+    import http.server
+    import threading
+
+    handler = functools.partial(CountingHandler, directory=str(DIST))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    server.url = f"http://127.0.0.1:{server.server_address[1]}"
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def row_strokes(image):
+    strokes = []
+    for y in range(28):
+        x = 0
+        while x < 28:
+            if image[y, x] > 127:
+                start = x
+                while x < 28 and image[y, x] > 127:
+                    x += 1
+                strokes.append([(start + 0.5, y + 0.5), (x - 0.49, y + 0.5)])
+            x += 1
+    return strokes
+
+
+def wait_ready(pg):
+    pg.wait_for_function("document.body.dataset.ready === 'true'", timeout=120_000)
+
+
+def draw_to_prediction(pg, image) -> float:
+    """Milliseconds from the last mouse release of a drawing to the prediction's change."""
+    pg.click("[data-testid=clear]")
+    pg.wait_for_function("document.querySelector('[data-testid=prediction]').textContent === ''")
+    pg.evaluate(
+        """() => {
+        const el = document.querySelector('[data-testid=prediction]');
+        window.__pred = null;
+        new MutationObserver(() => { if (el.textContent.trim()) window.__pred = performance.now(); })
+          .observe(el, { childList: true, characterData: true, subtree: true });
+        document.addEventListener('pointerup', () => { window.__up = performance.now(); window.__pred = null; }, true);
+    }"""
+    )
+    box = pg.locator("[data-testid=draw-canvas]").bounding_box()
+    sx, sy = box["width"] / 28, box["height"] / 28
+    for stroke in row_strokes(image):
+        (x0, y0), (x1, y1) = stroke
+        pg.mouse.move(box["x"] + x0 * sx, box["y"] + y0 * sy)
+        pg.mouse.down()
+        pg.mouse.move(box["x"] + x1 * sx, box["y"] + y1 * sy, steps=2)
+        pg.mouse.up()
+    pg.wait_for_function("window.__pred !== null && window.__pred >= window.__up", timeout=20_000)
+    return pg.evaluate("window.__pred - window.__up")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    server = start_server()
+    test = load_subset(DIST / "data" / "mnist-subset.npz").test
+    cold, warm, cold_bytes, warm_bytes, predict = [], [], [], [], []
+    with sync_playwright() as p:
+        b = p.chromium.launch(headless=True, **browser.launch_args())
+        for run in range(args.runs):
+            ctx = b.new_context()
+            pg = ctx.new_page()
+            CountingHandler.sent = 0
+            t = time.perf_counter()
+            pg.goto(server.url + "/")
+            wait_ready(pg)
+            cold.append(time.perf_counter() - t)
+            cold_bytes.append(CountingHandler.sent)
+            pg.wait_for_function("document.body.dataset.offline === 'ready'", timeout=120_000)
+            time.sleep(0.5)
+            CountingHandler.sent = 0
+            t = time.perf_counter()
+            pg.reload()
+            wait_ready(pg)
+            warm.append(time.perf_counter() - t)
+            warm_bytes.append(CountingHandler.sent)
+            for i in range(3):
+                predict.append(draw_to_prediction(pg, test.pixels[run * 3 + i].reshape(28, 28)))
+            ctx.close()
+        # Training speed and matmul peak inside the page's runtime, in a worker of the same origin.
+        ctx = b.new_context()
+        ctx.route("**/bench.html", lambda r: r.fulfill(body=BENCH_PAGE, content_type="text/html"))
+        ctx.route(
+            "**/bench-worker.mjs",
+            lambda r: r.fulfill(body=BENCH_WORKER, content_type="text/javascript"),
+        )
+        pg = ctx.new_page()
+        pg.goto(server.url + "/bench.html")
+        pg.wait_for_function("window.benchResult !== undefined", timeout=180_000)
+        train = pg.evaluate("window.benchResult")
+        ctx.close()
+        b.close()
+    server.shutdown()
+
+    def fmt(values, unit, scale=1.0):
+        return f"median {statistics.median(values) * scale:.2f} {unit} (runs: " + ", ".join(
+            f"{v * scale:.2f}" for v in values
+        ) + ")"
+
+    print(f"site: {DIST}")
+    print(f"cold start (new context) to ready: {fmt(cold, 's')}")
+    print(f"  bytes sent by the server:        {fmt(cold_bytes, 'MB', 1e-6)}")
+    print(f"warm start (second visit) to ready: {fmt(warm, 's')}")
+    print(f"  bytes sent by the server:        {fmt(warm_bytes, 'MB', 1e-6)}")
+    print(f"draw -> prediction:                {fmt(predict, 'ms')}")
+    if "error" in train:
+        print(f"training benchmark failed: {train['error']}")
+        return
+    ex = train["examples_per_s"]
+    gflops = ex * FLOPS_PER_EXAMPLE / 1e9
+    peak = train["peaks"]
+    print(
+        f"in-page pycore training 784-128-10 batch 64 float32: {ex:,.0f} examples/s "
+        f"= {gflops:.2f} GFLOP/s ({FLOPS_PER_EXAMPLE:,} FLOPs/example)"
+    )
+    print(
+        f"  matmul peak in the same runtime: einsum {peak['einsum']:.2f} GFLOP/s, "
+        f"@ {peak['matmul']:.2f} GFLOP/s -> {gflops / peak['einsum']:.0%} of the einsum peak"
+    )
+
+
+if __name__ == "__main__":
+    main()

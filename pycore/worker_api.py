@@ -19,6 +19,7 @@ from .data import subset_from_bytes
 from .kernels import KERNEL_NAME
 from .lessons import LESSONS, neuron_network, two_layer_network, weight_height_network
 from .modelfile import from_bytes_model, to_bytes_model
+from .network import Network
 from .optim import SGD
 from .preprocess import to_mnist
 from .stepthrough import steps
@@ -218,7 +219,10 @@ class App:
 
         ``neuron`` and ``network`` use x = [2, 3] with target 1; ``weight-height`` uses one of the
         four people (``sample``; 0 = Alice) with every weight 1 and bias 0, as derived by hand.
-        The MNIST lessons step through a held-out digit with :meth:`trace_digit`.
+        ``mse`` is one linear neuron that knows nothing yet (weight 0, bias 0, inputs 0), so it
+        predicts 0 for the four people whose targets are [1, 0, 0, 1]: the lesson's loss of 0.5.
+        ``mnist-784-10-10`` steps the lesson's fresh 784-10-10 network through held-out digit
+        ``sample``.
         """
         if name == "neuron":
             net, x, y, label = neuron_network(), [[2.0, 3.0]], [[1.0]], "x = [2, 3], target 1"
@@ -232,8 +236,25 @@ class App:
             x, y = [PEOPLE[who]], [[float(GENDER[who])]]
             w, h = PEOPLE[who]
             label = f"{who}: weight-135 = {w}, height-66 = {h}, F = {GENDER[who]}"
+        elif name == "mse":
+            from .lessons import GENDER
+
+            net = Network.build([1, 1], "identity", "mse", dtype=np.float64)
+            net.layers[0].W[:] = 0
+            x, y = [[0.0]] * len(GENDER), [[float(g)] for g in GENDER.values()]
+            label = "four people, targets [1, 0, 0, 1]; the neuron predicts 0 for everyone"
         elif name == "mnist-784-10-10":
-            return self.trace_digit(int(sample), lr=lr)
+            from .lessons import mnist_784_10_10
+
+            digit = self.test_digit(int(sample))
+            about = {
+                "lesson": name,
+                "sample": f"held-out digit #{digit['index']}, a {digit['label']}",
+                "label": digit["label"],
+                "index": digit["index"],
+            }
+            x, y = digit["image"][None, :], np.array([digit["label"]])
+            return self._trace(mnist_784_10_10(), x, y, lr, about)
         else:
             raise ValueError(f"the lesson {name!r} has no step-through")
         x, y = np.array(x, dtype=np.float64), np.array(y, dtype=np.float64)
@@ -247,11 +268,13 @@ class App:
         height: int = 0,
         label: int | None = None,
         lr: float | None = None,
+        loss: str | None = None,
     ) -> dict:
         """The step-through of one SGD step of (a copy of) the current network on one digit.
 
         The digit is a held-out one (``index``) or a drawing (``pixels``, with the label to
         learn, default: the network's own prediction). ``lr`` defaults to the current settings'.
+        ``loss`` (``mse`` or ``cross_entropy``) replaces the network's loss for this step.
         """
         if pixels is not None:
             image = to_mnist(_array(pixels).reshape(int(height), int(width)))
@@ -263,12 +286,14 @@ class App:
             digit = self.test_digit(0 if index is None else index)
             image, target = digit["image"], digit["label"]
             what = f"held-out digit #{digit['index']}, a {target}"
+            index = digit["index"]
         if lr is None:
             lr = float(self.meta.get("training", {}).get("lr", 0.1))
         net = self.net.copy()
-        return self._trace(
-            net, image[None, :], np.array([target]), lr, {"sample": what, "label": target}
-        )
+        if loss is not None and loss != net.loss.name:
+            net = Network(net.layers, loss)
+        about = {"sample": what, "label": target, "index": None if pixels is not None else index}
+        return self._trace(net, image[None, :], np.array([target]), lr, about)
 
     def _trace(self, net, x, y, lr, about: dict) -> dict:
         optimizer = SGD(lr)

@@ -93,3 +93,60 @@ def test_drawing_trace_uses_the_given_label(app):
     assert trace["label"] == 1 and trace["tensors"]["y"]["data"].tolist() == [0, 1] + [0] * 8
     with pytest.raises(ValueError, match="empty"):
         app.trace_digit(pixels=bytes(100 * 100), width=100, height=100)
+
+
+def test_every_step_says_what_it_computes_and_computes_each_tensor_once(app):
+    kinds = ["z", "a", "z", "a", "loss", "da_loss", "dz", "dW", "da", "dz", "dW"]
+    kinds += ["update", "update", "after"]
+    for trace in (app.trace_lesson("network"), app.trace_digit(4, lr=0.1)):
+        assert [s["kind"] for s in trace["steps"]] == kinds
+        produced = [name for s in trace["steps"] for name in s["outputs"]]
+        assert len(produced) == len(set(produced))
+        for step in trace["steps"]:
+            assert set(step["outputs"]) <= set(step["tensors"]), step["title"]
+        # Every computed tensor of the trace is produced by exactly one step.
+        computed = {k for k in trace["tensors"] if k.split(".")[-1] not in ("x", "W", "b", "y")}
+        computed |= {f"update.{i}.{p}" for i in range(2) for p in "Wb"}
+        assert computed == set(produced)
+
+
+def test_mse_lesson_steps_through_the_all_zero_predictions(app):
+    trace = app.trace_lesson("mse", lr=0.1)
+    assert trace["sizes"] == [1, 1] and trace["loss"] == 0.5
+    assert trace["tensors"]["forward.0.a"]["data"].tolist() == [0.0] * 4
+    # dL/db = mean of 2 (0 - y) = -1; one step of 0.1 moves every prediction to 0.1.
+    assert trace["tensors"]["backward.0.db"]["data"].tolist() == [-1.0]
+    assert trace["tensors"]["backward.0.dW"]["data"].tolist() == [0.0]
+    assert abs(trace["loss_after"] - (2 * 0.9**2 + 2 * 0.1**2) / 4) < 1e-15
+    assert "fell from 0.5" in trace["steps"][-1]["explain"]
+
+
+def test_mnist_lesson_traces_the_lessons_own_784_10_10_network(app, subset):
+    trace = app.trace_lesson("mnist-784-10-10", sample=7, lr=0.1)
+    assert trace["sizes"] == [784, 10, 10] and trace["index"] == 7
+    assert trace["label"] == int(subset.test.labels[7])
+    assert trace["tensors"]["backward.0.dW"]["shape"] == [10, 784]
+    assert app.net.sizes == [784, 20, 10]  # the current network is not touched
+
+
+def test_digit_trace_can_use_another_loss_and_says_which(app, subset):
+    trace = app.trace_digit(5, lr=0.1, loss="mse")
+    assert trace["loss_name"] == "mse"
+    assert [s["title"] for s in trace["steps"] if s["phase"] == "loss"] == [
+        "Loss (mean squared error)"
+    ]
+    net = Network(app.net.copy().layers, "mse")
+    x, y = subset.test.images()[5:6], subset.test.labels[5:6]
+    assert trace["loss"] == net.train_step(x, y, SGD(0.1))
+    assert app.net.loss.name == "cross_entropy"
+    with pytest.raises(ValueError, match="positive"):
+        app.trace_digit(5, lr=-1)
+
+
+def test_equations_use_one_upright_name_per_activation(app):
+    trace = app.trace_lesson("network")
+    eqs = [s["equation"] for s in trace["steps"]]
+    assert r"a^{[1]} = \sigma(z^{[1]})" in eqs
+    assert not any("sigmoid" in e for e in eqs)
+    dz = [s for s in trace["steps"] if s["kind"] == "dz"][0]
+    assert r"a^{[2]} \odot (1 - a^{[2]})" in dz["equation"]

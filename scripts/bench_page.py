@@ -200,9 +200,11 @@ def main() -> None:
     server.shutdown()
 
     def fmt(values, unit, scale=1.0):
-        return f"median {statistics.median(values) * scale:.2f} {unit} (runs: " + ", ".join(
-            f"{v * scale:.2f}" for v in values
-        ) + ")"
+        return (
+            f"median {statistics.median(values) * scale:.2f} {unit} (runs: "
+            + ", ".join(f"{v * scale:.2f}" for v in values)
+            + ")"
+        )
 
     print(f"site: {DIST}")
     print(f"cold start (new context) to ready: {fmt(cold, 's')}")

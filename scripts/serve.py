@@ -38,7 +38,7 @@ class Handler(http.server.SimpleHTTPRequestHandler):
 
 
 def start(directory: Path, host: str = "127.0.0.1", port: int = 0, quiet: bool = True):
-    """Serve ``directory`` in a daemon thread; returns the server (``server.url`` is its address)."""
+    """Serve ``directory`` in a daemon thread; returns the server (its address in ``.url``)."""
     handler = functools.partial(Handler, directory=str(directory))
     server = http.server.ThreadingHTTPServer((host, port), handler)
     server.quiet = quiet
@@ -58,7 +58,10 @@ def main() -> None:
         raise SystemExit(f"{args.dir} has no index.html; build it with `make site`")
     handler = functools.partial(Handler, directory=str(args.dir))
     with http.server.ThreadingHTTPServer((args.host, args.port), handler) as server:
-        print(f"Serving {args.dir.name}/ at http://{args.host}:{args.port}/  (Ctrl+C to stop)", flush=True)
+        print(
+            f"Serving {args.dir.name}/ at http://{args.host}:{args.port}/  (Ctrl+C to stop)",
+            flush=True,
+        )
         try:
             server.serve_forever()
         except KeyboardInterrupt:

@@ -12,8 +12,9 @@ setup:
 data: setup
 	$(PY) scripts/build_data.py
 
+# SKIP_MODEL=1 reuses the model already in dist/ (while editing the recipe, to iterate on the page).
 site: setup
-	$(PY) scripts/build_site.py
+	$(PY) scripts/build_site.py $(if $(SKIP_MODEL),--skip-model)
 
 serve: site
 	$(PY) scripts/serve.py --host $(HOST) --port $(PORT)

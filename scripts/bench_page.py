@@ -125,13 +125,13 @@ def row_strokes(image):
 
 
 def wait_ready(pg):
-    pg.wait_for_function("document.body.dataset.ready === 'true'", timeout=120_000)
+    pg.wait_for_function("() => document.body.dataset.ready === 'true'", timeout=120_000)
 
 
 def draw_to_prediction(pg, image) -> float:
     """Milliseconds from the last mouse release of a drawing to the prediction's change."""
     pg.click("[data-testid=clear]")
-    pg.wait_for_function("document.querySelector('[data-testid=prediction]').textContent === ''")
+    pg.wait_for_function("() => document.querySelector('[data-testid=prediction]').textContent === ''")
     pg.evaluate(
         """() => {
         const el = document.querySelector('[data-testid=prediction]');
@@ -149,8 +149,8 @@ def draw_to_prediction(pg, image) -> float:
         pg.mouse.down()
         pg.mouse.move(box["x"] + x1 * sx, box["y"] + y1 * sy, steps=2)
         pg.mouse.up()
-    pg.wait_for_function("window.__pred !== null && window.__pred >= window.__up", timeout=20_000)
-    return pg.evaluate("window.__pred - window.__up")
+    pg.wait_for_function("() => window.__pred !== null && window.__pred >= window.__up", timeout=20_000)
+    return pg.evaluate("() => window.__pred - window.__up")
 
 
 def main() -> None:
@@ -173,7 +173,7 @@ def main() -> None:
             wait_ready(pg)
             cold.append(time.perf_counter() - t)
             cold_bytes.append(CountingHandler.sent)
-            pg.wait_for_function("document.body.dataset.offline === 'ready'", timeout=120_000)
+            pg.wait_for_function("() => document.body.dataset.offline === 'ready'", timeout=120_000)
             time.sleep(0.5)
             CountingHandler.sent = 0
             t = time.perf_counter()
@@ -193,8 +193,8 @@ def main() -> None:
         )
         pg = ctx.new_page()
         pg.goto(server.url + "/bench.html")
-        pg.wait_for_function("window.benchResult !== undefined", timeout=180_000)
-        train = pg.evaluate("window.benchResult")
+        pg.wait_for_function("() => window.benchResult !== undefined", timeout=180_000)
+        train = pg.evaluate("() => window.benchResult")
         ctx.close()
         b.close()
     server.shutdown()

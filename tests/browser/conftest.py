@@ -67,11 +67,13 @@ def page(context, site):
 
 
 def wait_ready(pg, timeout: float = READY_TIMEOUT_MS) -> None:
+    # Always pass functions ("() => ..."): a bare expression is run with eval, which the page's
+    # Content-Security-Policy forbids.
     pg.wait_for_function(
-        "document.body.dataset.ready === 'true' || document.body.dataset.ready === 'error'",
+        "() => document.body.dataset.ready === 'true' || document.body.dataset.ready === 'error'",
         timeout=timeout,
     )
-    state = pg.evaluate("document.body.dataset.ready")
+    state = pg.evaluate("() => document.body.dataset.ready")
     assert state == "true", f"page did not become ready: {pg.inner_text('body')[:500]}"
 
 

@@ -30,7 +30,7 @@ def _predict_a_real_digit(pg) -> tuple[int, str]:
     pg.click("[data-testid=clear]")
     draw_strokes(pg, _row_strokes(image))
     pg.wait_for_function(
-        "document.querySelector('[data-testid=prediction]').textContent.trim() !== ''",
+        "() => document.querySelector('[data-testid=prediction]').textContent.trim() !== ''",
         timeout=20_000,
     )
     return label, pg.inner_text("[data-testid=prediction]").strip()
@@ -67,12 +67,12 @@ def test_reload_with_the_network_off_still_works(context, site):
     pg.goto(site + "/")
     wait_ready(pg)
     # The service worker has cached the whole site once the page says so.
-    pg.wait_for_function("document.body.dataset.offline === 'ready'", timeout=60_000)
+    pg.wait_for_function("() => document.body.dataset.offline === 'ready'", timeout=60_000)
     context.set_offline(True)
     try:
         pg.reload()
         wait_ready(pg)
-        assert pg.evaluate("navigator.serviceWorker.controller !== null")
+        assert pg.evaluate("() => navigator.serviceWorker.controller !== null")
         label, shown = _predict_a_real_digit(pg)
         assert shown == str(label)
     finally:

@@ -5,6 +5,15 @@ values or a :class:`SettingsError` that names the field. :class:`Trainer` runs a
 time (``run``) and returns progress, so its caller can pause, stop, step one batch, answer other
 requests and stream charts between slices. It never prints. When the loss stops being a finite
 number it stops, says why, and puts back the last parameters that gave a finite loss.
+
+Two options help a long run end well. The learning rate can follow a schedule: ``exponential``
+multiplies it by ``lr_decay`` after each epoch (``lr_decay`` 1 keeps it constant); ``cosine``
+also lowers it smoothly along half a cosine, batch by batch, to zero at the last batch, so the
+final steps only polish. And ``ema`` keeps an exponential moving average of the weights
+(Polyak averaging): the average of the last few hundred steps sits nearer the bottom of the
+valley than any single noisy step, so it usually scores a little higher. With ``ema`` on, the
+held-out accuracy is measured with the averaged weights, and they become the network's weights
+when the run finishes.
 """
 
 from __future__ import annotations
@@ -52,6 +61,8 @@ class Settings:
     shift: float = 2.0
     scale: float = 0.1
     elastic: float = 0.0
+    lr_schedule: str = "exponential"
+    ema: float = 0.0
 
     @classmethod
     def from_dict(cls, values: dict) -> Settings:
@@ -79,6 +90,8 @@ class Settings:
         s.shift = _number("shift", merged["shift"], float, 0.0, 6.0)
         s.scale = _number("scale", merged["scale"], float, 0.0, 0.5)
         s.elastic = _number("elastic", merged["elastic"], float, 0.0, 6.0)
+        s.lr_schedule = _choice("lr_schedule", merged["lr_schedule"], SCHEDULES)
+        s.ema = _number("ema", merged["ema"], float, 0.0, 0.9999)
         if s.loss == "cross_entropy" and s.output != "softmax":
             raise SettingsError("output", "cross-entropy needs a softmax output layer")
         return s
@@ -101,6 +114,10 @@ class Settings:
             init=self.init,
             dtype=np.dtype(self.dtype).type,
         )
+
+
+SCHEDULES = ("exponential", "cosine")
+"""How the learning rate changes during a run (see the module docstring)."""
 
 
 def _choice(name: str, value, allowed) -> str:
@@ -185,6 +202,10 @@ class Trainer:
         self.epoch = 0
         self._order: np.ndarray | None = None
         self._last_good = {k: p.copy() for k, p in net.parameters().items()}
+        self.ema: dict[str, np.ndarray] | None = None
+        if settings.ema > 0:
+            self.ema = {k: p.copy() for k, p in net.parameters().items()}
+        self._ema_updates = 0
         self.done = False
         self.diverged = False
         self.message = ""
@@ -205,6 +226,23 @@ class Trainer:
             x = distort(x, self.augment_rng, s.rotation, s.shift, s.scale, s.elastic)
         return x, self.labels[rows]
 
+    def learning_rate(self, step: int | None = None) -> float:
+        """The learning rate used for batch ``step`` (0-based; default: the next batch)."""
+        step = self.step if step is None else step
+        lr = self.settings.lr * self.settings.lr_decay ** (step // self.batches_per_epoch)
+        if self.settings.lr_schedule == "cosine":
+            lr *= 0.5 * (1 + math.cos(math.pi * step / self.total_steps))
+        return lr
+
+    def _update_average(self) -> None:
+        """Move the averaged weights a little towards the current ones: ema += (1-d)(p - ema)."""
+        # A shorter memory at the start, so the average does not linger on the random init.
+        self._ema_updates += 1
+        decay = min(self.settings.ema, (1 + self._ema_updates) / (10 + self._ema_updates))
+        for name, p in self.net.parameters().items():
+            average = self.ema[name]
+            average += (1 - decay) * (p - average)
+
     def run(self, max_batches: int | None = None, max_seconds: float | None = None) -> dict:
         """Train until ``max_batches`` batches or ``max_seconds`` have passed, or the run ends.
 
@@ -224,24 +262,29 @@ class Trainer:
             ):
                 break
             x, y = self._batch()
+            self.optimizer.lr = self.learning_rate()
             # Overflow is how divergence shows itself; it is caught just below and explained.
             with np.errstate(over="ignore", invalid="ignore"):
                 loss = self.net.train_step(x, y, self.optimizer, last_good=self._last_good)
             if not math.isfinite(loss):
                 self._diverge(loss)
                 break
+            if self.ema is not None:
+                self._update_average()
             step_losses.append(loss)
             correct += int(np.sum(np.argmax(self.net.layers[-1].cache["a"], axis=1) == y))
             seen += len(y)
             self.step += 1
             if self.step % self.batches_per_epoch == 0:
                 self.epoch += 1
-                self.optimizer.lr *= self.settings.lr_decay
                 if self.test is not None:
                     self.test_accuracy = self.evaluate()
             if self.step >= self.total_steps:
                 self.done = True
                 self.message = f"Finished {self.settings.epochs} epochs ({self.step} batches)."
+                if self.ema is not None:
+                    self.net.set_parameters(self.ema)
+                    self.message += " The network now holds the averaged weights."
         elapsed = time.perf_counter() - start
         self.seconds += elapsed
         self.examples_seen += seen
@@ -254,6 +297,7 @@ class Trainer:
             "loss": float(np.mean(step_losses)) if step_losses else None,
             "train_accuracy": correct / seen if seen else None,
             "test_accuracy": self.test_accuracy,
+            "lr": self.optimizer.lr,
             "examples_per_second": seen / elapsed if elapsed > 0 and seen else None,
             "seconds": elapsed,
             "done": self.done,
@@ -273,9 +317,22 @@ class Trainer:
         )
 
     def evaluate(self) -> float | None:
-        """Accuracy on the held-out examples, in chunks to bound memory."""
+        """Accuracy on the held-out examples, in chunks to bound memory.
+
+        During a run with ``ema`` on, this measures the averaged weights (those the run ends with).
+        """
         if self.test is None:
             return None
+        if self.ema is None or self.done:
+            return self._accuracy()
+        live = {k: p.copy() for k, p in self.net.parameters().items()}
+        self.net.set_parameters(self.ema)
+        try:
+            return self._accuracy()
+        finally:
+            self.net.set_parameters(live)
+
+    def _accuracy(self) -> float:
         x, y = self.test
         predicted = np.concatenate(
             [self.net.predict(x[i : i + 1000]) for i in range(0, len(y), 1000)]

@@ -324,3 +324,168 @@ class App:
             "tensors": payload,
             "steps": steps(trace, net, optimizer),
         }
+
+    # --- my digits, fine-tuning, the self-check, persistence -------------------------------
+    # The page keeps "my digits" (IndexedDB) and passes them in: ``pixels`` is N*784 uint8 values
+    # row by row (the 28x28 images ``predict`` returned, times 255), ``labels`` N uint8 digits.
+    def _mnist_accuracy(self) -> float:
+        predicted = np.concatenate(
+            [self.net.predict(self.test_x[i : i + 500]) for i in range(0, len(self.test_x), 500)]
+        )
+        return metrics.accuracy(predicted, self.subset.test.labels)
+
+    def _own(self, pixels, labels) -> tuple[np.ndarray, np.ndarray]:
+        from .mydigits import check
+
+        return check(_array(pixels), _array(labels))
+
+    def my_digits_accuracy(self, pixels, labels) -> dict:
+        """The current network on my digits (each one's prediction) and on the MNIST test split."""
+        own_pixels, own_labels = self._own(pixels, labels)
+        probs = self.net.predict_proba(own_pixels.astype(self.net.dtype) / 255)
+        predicted = np.argmax(probs, axis=1) if len(own_labels) else np.zeros(0, np.intp)
+        return {
+            "count": int(own_labels.size),
+            "correct": int(np.sum(predicted == own_labels)),
+            "accuracy": metrics.accuracy(predicted, own_labels) if own_labels.size else None,
+            "predicted": _flat(predicted, np.uint8),
+            "confidence": _flat(np.max(probs, axis=1) if len(own_labels) else np.zeros(0)),
+            "mnist_accuracy": self._mnist_accuracy(),
+        }
+
+    def _finetune_scores(self) -> dict:
+        own = self._finetune
+        score = lambda x, y: metrics.accuracy(self.net.predict(x), y) if y.size else None  # noqa: E731
+        return {
+            "held_out": score(own["held_x"], own["held_y"]),
+            "learned": score(own["learn_x"], own["learn_y"]),
+            "mnist": self._mnist_accuracy(),
+        }
+
+    def start_finetune(
+        self,
+        pixels,
+        labels,
+        mnist_share: float = 0.5,
+        epochs: int = 5,
+        seed: int = 0,
+        holdout: float = 0.2,
+        lr: float = 0.0005,
+        batch_size: int = 16,
+    ) -> dict:
+        """Prepare a run that goes on training the *current* network on my digits and MNIST.
+
+        About ``holdout`` of each digit's samples (chosen by ``seed``) are held out; the rest
+        are mixed with MNIST training digits so that MNIST makes up ``mnist_share`` of the data.
+        The run then goes through ``train_slice`` like any other, with the MNIST test split as
+        its held-out digits; :meth:`finetune_result` compares before and after.
+        """
+        from .mydigits import holdout_split, mix_with_mnist
+
+        own_pixels, own_labels = self._own(pixels, labels)
+        try:
+            share, hold = float(mnist_share), float(holdout)
+        except (TypeError, ValueError):
+            raise ValueError("the MNIST share and the held-out share must be numbers") from None
+        learn, held = holdout_split(own_labels, hold, int(seed))
+        if learn.size < 1:
+            raise ValueError("draw and label some digits first: there is nothing to learn from")
+        own_x = own_pixels.astype(self.net.dtype) / 255
+        x, y, n_mnist = mix_with_mnist(
+            own_x[learn], own_labels[learn], self.train_x, self.subset.train.labels, share, seed
+        )
+        net = self.net
+        hidden = net.sizes[1:-1]
+        s = Settings.from_dict(
+            {
+                "hidden": hidden,
+                "activation": net.activations[0] if hidden else "relu",
+                "output": net.activations[-1],
+                "loss": net.loss.name,
+                "optimizer": "adam",
+                "lr": lr,
+                "batch_size": batch_size,
+                "epochs": epochs,
+                "seed": seed,
+                "dtype": str(net.dtype),
+            }
+        )
+        self._finetune = {
+            "learn_x": own_x[learn],
+            "learn_y": own_labels[learn],
+            "held_x": own_x[held],
+            "held_y": own_labels[held],
+        }
+        before = self._finetune_scores()
+        self.trainer = Trainer(net, s, x, y, (self.test_x, self.subset.test.labels))
+        self._finetune["trainer"] = self.trainer
+        self._finetune["before"] = before
+        self.meta = {"training": s.to_dict(), "metrics": {"test_accuracy": before["mnist"]}}
+        return {
+            "settings": s.to_dict(),
+            "total_steps": self.trainer.total_steps,
+            "batches_per_epoch": self.trainer.batches_per_epoch,
+            "model": self.model_info(),
+            "counts": {"learn": int(learn.size), "held_out": int(held.size), "mnist": n_mnist},
+            "held_out_index": _flat(held, np.int32),
+            "before": before,
+        }
+
+    def finetune_result(self) -> dict:
+        """Accuracy before and after the last fine-tune: own held-out and learned digits, MNIST."""
+        own = getattr(self, "_finetune", None)
+        if own is None or own.get("trainer") is not self.trainer:
+            raise RuntimeError("there is no fine-tune run to report on: start one first")
+        return {
+            "before": own["before"],
+            "after": self._finetune_scores(),
+            "step": self.trainer.step,
+            "total_steps": self.trainer.total_steps,
+            "done": self.trainer.done,
+        }
+
+    def export_collection(self, pixels, labels, seed: int = 0, holdout: float = 0.2) -> bytes:
+        """My digits as a digit file in the bundled subset's format (held-out split as ``test``)."""
+        from .mydigits import collection_to_bytes
+
+        own_pixels, own_labels = self._own(pixels, labels)
+        return collection_to_bytes(own_pixels, own_labels, float(holdout), int(seed))
+
+    def import_collection(self, data) -> dict:
+        """The digits of a digit file (train split, then test split); a bad file raises."""
+        from .mydigits import collection_from_bytes
+
+        pixels, labels = collection_from_bytes(_bytes(data))
+        return {
+            "count": int(labels.size),
+            "pixels": _flat(pixels, np.uint8),
+            "labels": _flat(labels, np.uint8),
+        }
+
+    def self_check(self, corrupt: str | None = None, samples: int = 4, entries: int = 24) -> dict:
+        """Gradient check of the current network on held-out digits, and the lessons' numbers.
+
+        ``corrupt`` names a parameter tensor whose backprop gradient is deliberately scaled
+        before the comparison: a test hook (the page passes it only when opened with
+        ``?testhooks=1``), so a test can see the check fail.
+        """
+        from . import selfcheck
+
+        n = min(len(self.test_x), 64)
+        return selfcheck.run(
+            self.net,
+            self.test_x[:n],
+            self.subset.test.labels[:n],
+            samples=int(samples),
+            entries=int(entries),
+            corrupt=corrupt or None,
+        )
+
+    def model_snapshot(self) -> dict:
+        """The current model's file bytes, and whether it is still the pretrained one."""
+        default = from_bytes_model(self.default_model)[0].parameters()
+        mine = self.net.parameters()
+        same = mine.keys() == default.keys() and all(
+            np.array_equal(p, default[k]) for k, p in mine.items()
+        )
+        return {"bytes": self.export_model(), "default": bool(same), "model": self.model_info()}

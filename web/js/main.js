@@ -6,6 +6,7 @@
 
 import { WorkerClient } from "./client.js";
 import { mountDraw } from "./draw.js";
+import { registerOffline } from "./offline.js";
 import { byId, el, messageOf } from "./ui.js";
 
 const VIEWS = ["draw", "train", "inspect", "models", "step"];
@@ -165,14 +166,5 @@ function startApp() {
   route();
 }
 
-async function registerOfflineSupport() {
-  try {
-    const { registerOffline } = await import("./offline.js");
-    registerOffline();
-  } catch (err) {
-    console.info("Offline support is not available:", messageOf(err));
-  }
-}
-
 startApp();
-registerOfflineSupport();
+registerOffline();

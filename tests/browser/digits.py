@@ -1,0 +1,58 @@
+"""Real held-out digits as mouse strokes, for drawing them on the page as a person would.
+
+A digit's pixels brighter than half are joined into horizontal runs, row by row; each run becomes
+one stroke in 28x28 image coordinates (``conftest.draw_strokes`` scales them to the canvas).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from pycore.data import subset_from_bytes
+
+DATA = Path(__file__).resolve().parents[2] / "dist" / "data" / "mnist-subset.npz"
+
+
+@lru_cache(maxsize=1)
+def held_out():
+    """The held-out split of the built site's digit file: (pixels (N, 784) uint8, labels (N,))."""
+    subset = subset_from_bytes(DATA.read_bytes())
+    return subset.test.pixels, subset.test.labels
+
+
+def strokes_for(pixels: np.ndarray, threshold: int = 127) -> list[list[tuple[float, float]]]:
+    """Horizontal strokes through the inked pixels, in 28x28 image coordinates (pixel centres)."""
+    image = np.asarray(pixels).reshape(28, 28)
+    strokes = []
+    for row in range(28):
+        ink = image[row] > threshold
+        col = 0
+        while col < 28:
+            if ink[col]:
+                start = col
+                while col < 28 and ink[col]:
+                    col += 1
+                y = row + 0.5
+                strokes.append([(start + 0.5, y), (col - 0.5, y)])
+            else:
+                col += 1
+    return strokes
+
+
+def first_of_each_class() -> list[tuple[int, int, list]]:
+    """(index, label, strokes) for the first held-out digit of each class 0..9."""
+    pixels, labels = held_out()
+    chosen = []
+    for digit in range(10):
+        index = int(np.flatnonzero(labels == digit)[0])
+        chosen.append((index, digit, strokes_for(pixels[index])))
+    return chosen
+
+
+def digit(index: int) -> tuple[int, list]:
+    """(label, strokes) of held-out digit ``index``."""
+    pixels, labels = held_out()
+    return int(labels[index]), strokes_for(pixels[index])

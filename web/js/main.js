@@ -9,9 +9,9 @@ import { mountDraw } from "./draw.js";
 import { registerOffline } from "./offline.js";
 import { byId, el, messageOf } from "./ui.js";
 
-const VIEWS = ["draw", "train", "inspect", "models", "step"];
+const VIEWS = ["draw", "train", "inspect", "models", "step", "mine", "check"];
 const TITLE = "pycore";
-const TITLES = { draw: "Draw a digit", train: "Train", inspect: "Inspect", models: "Models", step: "Step through" };
+const TITLES = { draw: "Draw a digit", train: "Train", inspect: "Inspect", models: "Models", step: "Step through", mine: "My digits", check: "Self-check" };
 
 function startApp() {
   const client = new WorkerClient();
@@ -81,10 +81,17 @@ function startApp() {
     inspect: async () => (await import("./inspect.js")).mountInspect(ctx),
     models: async () => (await import("./models.js")).mountModels(ctx),
     step: async () => mountStepView(),
+    mine: async () => (await import("./collection.js")).mountCollection(byId("view-mine"), ctx),
+    check: async () => (await import("./selfcheck.js")).mountSelfCheck(byId("view-check"), ctx),
   };
 
   // The train form mounts early (it is small) so that getSettings works before its first visit.
   const trainReady = lazy.train().then((panel) => (panels.train = panel));
+  // The saved model and settings come back once the train form exists (see persist.js).
+  trainReady
+    .then(() => import("./persist.js"))
+    .then((persist) => persist.mountPersist(ctx))
+    .catch((err) => console.warn("Saving in this browser is not available:", messageOf(err)));
 
   async function mountStepView() {
     const section = byId("view-step");

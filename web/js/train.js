@@ -352,6 +352,11 @@ export function mountTrain(ctx) {
   events.addEventListener("model-loaded", () => {
     if (run.state !== "idle") setState("idle");
   });
+  // A run started elsewhere (the fine-tune in My digits) shows in the same charts.
+  events.addEventListener("training-started", (event) => {
+    resetRun(event.detail);
+    setState("running");
+  });
 
   return {
     /** Settings the step-through uses: the learning rate and loss in the form. */

@@ -19,6 +19,7 @@ const SLICE_SECONDS = 0.06;
 const APP_METHODS = new Set([
   "info", "model_info", "predict", "classify", "test_digit", "load_model", "reset_model",
   "export_model", "evaluate", "weights", "lessons", "run_lesson", "trace_lesson", "trace_digit",
+  "my_digits_accuracy", "finetune_result", "export_collection", "import_collection", "self_check", "model_snapshot",
 ]);
 const TRAIN_METHODS = new Set(["train_start", "train_pause", "train_resume", "train_step", "train_stop"]);
 
@@ -185,7 +186,10 @@ function runSlice(options) {
 function handleTraining(method, params) {
   switch (method) {
     case "train_start": {
-      const outcome = callApp("start_training", { settings: params.settings || {}, fresh: params.fresh !== false });
+      // params.finetune: go on training the current network on my digits (see App.start_finetune).
+      const outcome = params.finetune
+        ? callApp("start_finetune", params.finetune)
+        : callApp("start_training", { settings: params.settings || {}, fresh: params.fresh !== false });
       if (!outcome.ok) return outcome;
       training.state = params.paused ? "paused" : "running";
       trainEvent(null);

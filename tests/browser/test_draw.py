@@ -1,0 +1,153 @@
+"""Drawing digits with a mouse, a finger and the keyboard, and clearing them."""
+
+from __future__ import annotations
+
+import digits
+from conftest import draw_strokes, wait_ready
+
+PREDICTION = "[data-testid=prediction]"
+CANVAS = "[data-testid=draw-canvas]"
+
+
+def wait_prediction(pg, timeout=20_000) -> str:
+    pg.wait_for_function(
+        "() => document.querySelector('[data-testid=prediction]').textContent !== ''",
+        timeout=timeout,
+    )
+    return pg.inner_text(PREDICTION)
+
+
+def settled_prediction(pg) -> str:
+    """The prediction once the answer for the finished drawing has arrived (announced)."""
+    pg.wait_for_function(
+        "() => document.querySelector('#announce').textContent.startsWith('Prediction')",
+        timeout=20_000,
+    )
+    return pg.inner_text(PREDICTION)
+
+
+def ink_on_canvas(pg) -> int:
+    return pg.evaluate(
+        """() => { const c = document.querySelector('[data-testid=draw-canvas]');
+                   const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                   let s = 0; for (let i = 3; i < d.length; i += 4) s += d[i]; return s; }"""
+    )
+
+
+def test_real_digits_of_every_class_are_recognised(page):
+    right, seen, times = 0, [], []
+    for index, label, strokes in digits.first_of_each_class():
+        page.click("[data-testid=clear]")
+        page.evaluate("() => { document.querySelector('#announce').textContent = ''; }")
+        draw_strokes(page, strokes)
+        shown = settled_prediction(page)
+        seen.append((label, shown))
+        right += shown == str(label)
+        times.append(float(page.get_attribute("#timing", "data-round-trip-ms")))
+    assert right >= 9, f"(label, prediction) pairs: {seen}"
+    times.sort()
+    print(f"draw-to-prediction round trip: median {times[len(times) // 2]:.1f} ms, max {times[-1]:.1f} ms")
+    assert times[len(times) // 2] < 50
+
+
+def test_clear_button_empties_the_prediction_and_the_canvas(page):
+    label, strokes = digits.digit(3)
+    draw_strokes(page, strokes)
+    assert wait_prediction(page) != ""
+    assert ink_on_canvas(page) > 0
+    page.click("[data-testid=clear]")
+    assert page.inner_text(PREDICTION) == ""
+    assert ink_on_canvas(page) == 0
+    # No late answer for the old drawing brings the prediction back.
+    page.wait_for_timeout(500)
+    assert page.inner_text(PREDICTION) == ""
+
+
+def test_delete_key_clears_the_drawing(page):
+    label, strokes = digits.digit(4)
+    draw_strokes(page, strokes)
+    assert wait_prediction(page) != ""
+    # Drawing puts the focus on the canvas; Delete clears it, as does Backspace.
+    assert page.evaluate("() => document.activeElement.dataset.testid") == "draw-canvas"
+    page.keyboard.press("Delete")
+    assert page.inner_text(PREDICTION) == ""
+    assert ink_on_canvas(page) == 0
+    draw_strokes(page, strokes)
+    assert wait_prediction(page) != ""
+    page.keyboard.press("Backspace")
+    assert page.inner_text(PREDICTION) == ""
+
+
+def test_touch_drawing_works_and_does_not_scroll_the_page(chromium, site):
+    context = chromium.new_context(
+        viewport={"width": 390, "height": 640}, has_touch=True, is_mobile=True, device_scale_factor=2
+    )
+    try:
+        pg = context.new_page()
+        pg.goto(site + "/")
+        wait_ready(pg)
+        canvas = pg.locator(CANVAS)
+        canvas.scroll_into_view_if_needed()
+        scrollable = pg.evaluate("() => document.documentElement.scrollHeight > innerHeight")
+        assert scrollable, "the page should be taller than the screen for this test to mean anything"
+        before = pg.evaluate("() => scrollY")
+        box = canvas.bounding_box()
+        sx, sy = box["width"] / 28, box["height"] / 28
+        cdp = context.new_cdp_session(pg)
+        label, strokes = digits.digit(7)
+        for stroke in strokes:
+            points = [(box["x"] + x * sx, box["y"] + y * sy) for x, y in stroke]
+            (x0, y0), (x1, y1) = points[0], points[-1]
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x0, "y": y0}]})
+            for k in range(1, 4):
+                x, y = x0 + (x1 - x0) * k / 3, y0 + (y1 - y0) * k / 3
+                cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]})
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+        # A vertical swipe that starts on the canvas draws instead of scrolling.
+        mid_x, top = box["x"] + box["width"] / 2, box["y"] + 10
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": mid_x, "y": top + 200}]})
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": mid_x, "y": top + 100}]})
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": mid_x, "y": top}]})
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+        pg.wait_for_timeout(300)
+        assert pg.evaluate("() => scrollY") == before
+        assert ink_on_canvas(pg) > 0
+        assert wait_prediction(pg) != ""
+        # The digit alone (cleared and redrawn) is read correctly from touch input.
+        pg.click("[data-testid=clear]")
+        pg.evaluate("() => { document.querySelector('#announce').textContent = ''; }")
+        for stroke in strokes:
+            (x0, y0), (x1, y1) = [(box["x"] + x * sx, box["y"] + y * sy) for x, y in stroke]
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x0, "y": y0}]})
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": (x0 + x1) / 2, "y": y0}]})
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x1, "y": y1}]})
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+        assert settled_prediction(pg) == str(label)
+        assert pg.evaluate("() => scrollY") == before
+    finally:
+        context.close()
+
+
+def test_keyboard_drawing_with_arrow_keys_space_and_enter(page):
+    # Reach the canvas with Tab, as a keyboard user would.
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement.dataset.testid") == "draw-canvas":
+            break
+    else:
+        raise AssertionError("the drawing canvas cannot be reached with Tab")
+    assert page.is_visible("#kbd-cursor")
+    # A "1": go up, put the pen down, draw straight down, lift the pen, classify.
+    for _ in range(9):
+        page.keyboard.press("ArrowUp")
+    page.keyboard.press("Space")
+    assert "Pen down" in page.inner_text("#pen-state")
+    for _ in range(18):
+        page.keyboard.press("ArrowDown")
+    page.keyboard.press("Space")
+    page.keyboard.press("Enter")
+    assert settled_prediction(page) == "1"
+    assert ink_on_canvas(page) > 0
+    page.keyboard.press("Delete")
+    assert page.inner_text(PREDICTION) == ""
+    assert ink_on_canvas(page) == 0

@@ -15,13 +15,22 @@ function grid(n) {
   return { cols, rows: Math.ceil(n / cols) };
 }
 
-function legend(max) {
+/** The colour scale's end: the largest |value|, or for big arrays the 99.5th percentile of |value|
+ * (a few outliers would otherwise wash every other value out to white). */
+function scaleOf(data) {
+  if (data.length < 2000) return { max: maxAbs(data) || 1, clipped: false };
+  const abs = Float32Array.from(data, Math.abs).sort();
+  const max = abs[Math.floor(abs.length * 0.995)] || abs[abs.length - 1] || 1;
+  return { max, clipped: abs[abs.length - 1] > max };
+}
+
+function legend({ max, clipped }) {
   return el(
     "div",
     { class: "step-legend" },
-    el("span", { text: `−${short(max)}` }),
+    el("span", { text: `${clipped ? "≤ " : ""}−${short(max)}` }),
     el("span", { class: "step-scale", "aria-hidden": "true" }),
-    el("span", { text: `+${short(max)}` }),
+    el("span", { text: `${clipped ? "≥ " : ""}+${short(max)}` }),
     el("span", { class: "muted", text: "purple: negative, white: 0, orange: positive" }),
   );
 }
@@ -188,7 +197,8 @@ export function renderMnist(host, trace, s, known) {
     } else if ((what === "W" || what === "dW") && t.shape[1] === 784) {
       const n = t.shape[0];
       const { cols, rows: r } = grid(n);
-      const max = maxAbs(data) || 1;
+      const scale = scaleOf(data);
+      const { max } = scale;
       const layer = i;
       const rect = (j) => ({ x: GAP + (j % cols) * (TILE + GAP), y: GAP + Math.floor(j / cols) * (TILE + GAP), w: TILE, h: TILE });
       const canvas = unitCanvas({
@@ -221,10 +231,13 @@ export function renderMnist(host, trace, s, known) {
         detail,
       });
       canvas.classList.add("pixelated");
-      figures.push(figure(name, t.shape, canvas, [legend(max), detail]));
+      const fig = figure(name, t.shape, canvas, [legend(scale), detail]);
+      fig.classList.add("wide");
+      figures.push(fig);
     } else if (t.shape.length === 2 && (what === "W" || what === "dW")) {
       const [nOut, nIn] = t.shape;
-      const max = maxAbs(data) || 1;
+      const scale = scaleOf(data);
+      const { max } = scale;
       const px = Math.max(1, Math.min(12, Math.floor(600 / nIn)));
       const py = Math.max(px, 6);
       const canvas = unitCanvas({
@@ -242,7 +255,9 @@ export function renderMnist(host, trace, s, known) {
         detail,
       });
       canvas.classList.add("pixelated", "step-matrix");
-      figures.push(figure(name, t.shape, canvas, [legend(max), detail]));
+      const fig = figure(name, t.shape, canvas, [legend(scale), detail]);
+      fig.classList.add("wide");
+      figures.push(fig);
     } else {
       // A vector per unit: z, a, da, dz, b, db (batch of one) of some layer.
       const layer = part === "forward" && what === "x" ? i - 1 : i;
@@ -265,8 +280,8 @@ export function renderMnist(host, trace, s, known) {
         });
         let zeros = 0;
         for (const v of values) if (v === 0) zeros++;
-        const note = el("p", { class: "help", text: `${zeros} of ${n} values are exactly 0.` });
-        figures.push(figure(name, t.shape, canvas, [legend(max), note, detail]));
+        const note = zeros ? el("p", { class: "help", text: `${zeros} of ${n} values are exactly 0.` }) : null;
+        figures.push(figure(name, t.shape, canvas, [legend({ max, clipped: false }), note, detail]));
       }
     }
   }

@@ -92,7 +92,8 @@ export function renderDiagram(host, trace, s) {
         const keys = [`forward.${i}.W`, `backward.${i}.dW`, `update.${i}.W`];
         const cls = keys.map(role).find(Boolean) || "";
         root.append(svg("line", { x1: a.x + 24, y1: a.y, x2: b.x - 24, y2: b.y, class: `edge ${cls}` }));
-        const t = 0.62;
+        // Near the target where edges fan out from it, near the source where they converge.
+        const t = sizes[l] < sizes[l - 1] ? 0.36 : 0.64;
         const lx = a.x + (b.x - a.x) * t;
         const ly = a.y + (b.y - a.y) * t - 6;
         const label = svg("text", { x: lx, y: ly, class: "edge-label", "text-anchor": "middle" });

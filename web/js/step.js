@@ -127,7 +127,7 @@ export function mountStep(section, ctx) {
     randomButton,
   );
   const labelField = field("label", "Label to learn", labelSelect);
-  const lossField = field("loss", "Loss", lossSelect, el("p", { class: "hint", id: "step-loss-hint", text: "The lessons fix their own loss." }));
+  const lossField = field("loss", "Loss", lossSelect, el("p", { class: "hint", id: "step-loss-hint", text: "For digits; each lesson has its own loss." }));
   const form = el(
     "form",
     { class: "card step-form", novalidate: true, "aria-labelledby": "step-form-title" },
@@ -148,11 +148,11 @@ export function mountStep(section, ctx) {
 
   // --- the player ------------------------------------------------------------------------------
   const btn = (testid, text, label) => el("button", { type: "button", class: "button small", "data-testid": testid, "aria-label": label, title: label, text });
-  const first = btn("step-first", "⏮ First", "First step");
+  const first = btn("step-first", "« First", "First step");
   const prev = btn("step-prev", "◀ Previous", "Previous step");
   const play = btn("step-play", "▶ Play", "Play the steps");
   const next = btn("step-next", "Next ▶", "Next step");
-  const last = btn("step-last", "Last ⏭", "Last step");
+  const last = btn("step-last", "Last »", "Last step");
   const speed = el("select", { id: "step-speed" }, ...SPEEDS.map(([v, t]) => el("option", { value: v, text: t })));
   speed.value = "1200";
   const counter = el("span", { class: "step-counter", "data-testid": "step-counter" });
@@ -180,22 +180,13 @@ export function mountStep(section, ctx) {
     "div",
     { class: "step-view", "data-testid": "step-view", tabindex: "0", "aria-labelledby": "step-title", "aria-describedby": "step-keys" },
     el("header", { class: "step-head" }, phase, title, about),
+    words,
+    visual,
     el(
       "div",
       { class: "step-body" },
-      el("div", { class: "step-left" }, visual),
-      el(
-        "div",
-        { class: "step-right" },
-        words,
-        el("h3", { text: "The equation" }),
-        equation,
-        numericWrap,
-        el("h3", { text: "The numbers" }),
-        numbers,
-        el("h3", { text: "The code that computed it" }),
-        code,
-      ),
+      el("div", { class: "step-left" }, el("h3", { text: "The equation" }), equation, numericWrap, el("h3", { text: "The numbers" }), numbers),
+      el("div", { class: "step-right" }, el("h3", { text: "The code that computed it" }), code),
     ),
   );
   const keysHelp = el(

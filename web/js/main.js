@@ -76,7 +76,7 @@ function startApp() {
     train: async () => {
       const { mountTrain } = await import("./train.js");
       train = mountTrain(ctx);
-      return { show() {}, hide() {} };
+      return train;
     },
     inspect: async () => (await import("./inspect.js")).mountInspect(ctx),
     models: async () => (await import("./models.js")).mountModels(ctx),

@@ -11,7 +11,8 @@ import { byId, duration, el, messageOf, number, percent, showError, sizesText, t
 // "small" and "default" are pycore.train.RECIPES.
 const BASE = {
   hidden: "10", activation: "relu", output: "softmax", loss: "cross_entropy", init: "he",
-  optimizer: "sgd", lr: "0.1", batch_size: "32", epochs: "10", seed: "0", lr_decay: "1", augment: false,
+  optimizer: "sgd", lr: "0.1", batch_size: "32", epochs: "10", seed: "0", lr_decay: "1",
+  lr_schedule: "exponential", augment: false,
 };
 export const PRESETS = {
   small: { ...BASE },
@@ -24,6 +25,7 @@ export const PRESETS = {
 const FIELDS = Object.keys(BASE);
 const CHART_MS = 200;
 const SMOOTHING = 0.9;
+const MAX_POINTS = 600;
 
 export function mountTrain(ctx) {
   const { client, events } = ctx;
@@ -102,19 +104,22 @@ export function mountTrain(ctx) {
   const run = {
     state: "idle", settings: null, totalSteps: 0, batchesPerEpoch: 1, step: 0, epoch: 0,
     losses: [], smooth: [], epochs: [], epochCorrect: 0, epochSeen: 0, speed: null,
-    lastTest: null, sizes: null,
+    lastTest: null, sizes: null, kind: "train",
   };
 
   function resetRun(info) {
     Object.assign(run, {
       settings: info.settings, totalSteps: info.total_steps, batchesPerEpoch: info.batches_per_epoch,
       step: 0, epoch: 0, losses: [], smooth: [], epochs: [], epochCorrect: 0, epochSeen: 0,
-      speed: null, lastTest: null, sizes: info.model.sizes,
+      speed: null, lastTest: null, sizes: info.model.sizes, kind: "train",
     });
     bar.max = info.total_steps;
     bar.value = 0;
     showError(divergedBox, "");
     stats.textContent = "";
+    // Empty charts only need a redraw when an earlier run left lines on them.
+    drawn.loss = drawn.loss > 0 ? -1 : 0;
+    drawn.epochs = drawn.epochs > 0 ? -1 : 0;
     redraw();
   }
 
@@ -194,15 +199,44 @@ export function mountTrain(ctx) {
   const lossTable = byId("loss-table");
   const accTable = byId("acc-table");
 
-  function redraw() {
-    if (charts) {
-      charts.loss.data.datasets[0].data = run.losses;
-      charts.loss.data.datasets[1].data = run.smooth;
-      charts.acc.data.datasets[0].data = run.epochs.map((e) => ({ x: e.epoch, y: e.train === null ? null : e.train * 100 }));
-      charts.acc.data.datasets[1].data = run.epochs.map((e) => ({ x: e.epoch, y: e.test === null ? null : e.test * 100 }));
+  const trainView = byId("view-train");
+  const drawn = { loss: -1, epochs: -1 };
+  let accTimer = null;
+
+  // At most MAX_POINTS per line: every k-th batch (the last one always), so an update stays cheap.
+  function thin(points) {
+    if (points.length <= MAX_POINTS) return points;
+    const k = Math.ceil(points.length / MAX_POINTS);
+    const out = points.filter((_, i) => i % k === 0);
+    if (out[out.length - 1] !== points[points.length - 1]) out.push(points[points.length - 1]);
+    return out;
+  }
+
+  // Charts are redrawn only while the Train view is on screen, and the two charts in separate
+  // tasks, so that no single task on the main thread grows long.
+  function redrawCharts() {
+    if (!charts || trainView.hidden) return;
+    if (drawn.loss !== run.losses.length) {
+      charts.loss.data.datasets[0].data = thin(run.losses);
+      charts.loss.data.datasets[1].data = thin(run.smooth);
+      charts.loss.options.scales.x.max = Math.max(run.totalSteps, 1);
       charts.loss.update("none");
-      charts.acc.update("none");
+      drawn.loss = run.losses.length;
     }
+    if (drawn.epochs !== run.epochs.length && !accTimer) {
+      accTimer = setTimeout(() => {
+        accTimer = null;
+        charts.acc.data.datasets[0].data = run.epochs.map((e) => ({ x: e.epoch, y: e.train === null ? null : e.train * 100 }));
+        charts.acc.data.datasets[1].data = run.epochs.map((e) => ({ x: e.epoch, y: e.test === null ? null : e.test * 100 }));
+        charts.acc.options.scales.x.max = Math.max(Number(run.settings?.epochs) || 1, 1);
+        charts.acc.update("none");
+        drawn.epochs = run.epochs.length;
+      }, 0);
+    }
+  }
+
+  function redraw() {
+    redrawCharts();
     const lastLoss = run.losses[run.losses.length - 1];
     lossSummary.textContent = lastLoss
       ? `Batch ${number(lastLoss.x)}: loss ${lastLoss.y.toPrecision(4)}, smoothed ${run.smooth[run.smooth.length - 1].y.toPrecision(4)}` +
@@ -271,6 +305,12 @@ export function mountTrain(ctx) {
   const modelChanged = throttle(() => events.dispatchEvent(new CustomEvent("model-changed", { detail: { training: true } })), 1000);
 
   client.on("train", (message) => {
+    if (message.kind && message.kind !== run.kind) {
+      // A run of another kind (fine-tuning on my digits) replaced ours: ours has ended.
+      if (run.state === "running" || run.state === "paused") setState("stopped");
+      if (message.progress) modelChanged();
+      return;
+    }
     if (message.error) {
       showError(divergedBox, `Training stopped: ${message.error}`);
       setState("stopped");
@@ -282,16 +322,13 @@ export function mountTrain(ctx) {
       describeProgress();
       redrawSoon();
       modelChanged();
-      if (p.diverged) {
-        showError(divergedBox, p.message);
-        redraw();
-      }
+      if (p.diverged) showError(divergedBox, p.message);
     }
     if (message.state !== run.state) {
       setState(message.state === "idle" && run.settings ? "stopped" : message.state);
       if (["done", "stopped", "diverged"].includes(message.state)) {
         describeProgress();
-        redraw();
+        redrawSoon();
         events.dispatchEvent(new CustomEvent("model-changed", { detail: { training: false } }));
       }
     }
@@ -352,13 +389,19 @@ export function mountTrain(ctx) {
   events.addEventListener("model-loaded", () => {
     if (run.state !== "idle") setState("idle");
   });
-  // A run started elsewhere (the fine-tune in My digits) shows in the same charts.
+  // A run started elsewhere (the fine-tune in My digits) may show in the same charts: the other
+  // panel dispatches "training-started" with the reply of its start call and its kind.
   events.addEventListener("training-started", (event) => {
     resetRun(event.detail);
+    run.kind = event.detail.kind || "finetune";
     setState("running");
   });
 
   return {
+    show() {
+      redrawCharts();
+    },
+    hide() {},
     /** Settings the step-through uses: the learning rate and loss in the form. */
     getSettings() {
       const lr = Number.parseFloat(field("lr").value);
@@ -392,7 +435,7 @@ function makeCharts() {
     normalized: true,
     spanGaps: true,
     interaction: { mode: "nearest", axis: "x", intersect: false },
-    plugins: { legend: { display: false }, decimation: { enabled: true, algorithm: "lttb", samples: 400 } },
+    plugins: { legend: { display: false } },
   };
   const axis = (title, extra = {}) => ({
     type: "linear",
@@ -421,7 +464,6 @@ function makeCharts() {
     },
     options: {
       ...common,
-      plugins: { ...common.plugins, decimation: { enabled: false } },
       scales: { x: axis("epoch", { beginAtZero: true, ticks: { color: text, maxTicksLimit: 6, precision: 0 } }), y: axis("accuracy (%)", { suggestedMin: 80, max: 100 }) },
     },
   });

@@ -6,7 +6,8 @@
 //                   {id, ok: false, error, field?}
 //                   {type: "progress", stage, percent}          while loading
 //                   {type: "ready", info} | {type: "fatal", message}
-//                   {type: "train", state, progress?}           after every training slice
+//                   {type: "train", kind, state, progress?}     after every training slice
+//                   (kind is "train" or "finetune": which command started the run)
 // Python is synchronous, so requests queue up and run one at a time; training runs in slices of
 // about SLICE_SECONDS between requests, which is how pause/stop/step and predictions get through.
 
@@ -52,7 +53,7 @@ const queue = [];
 let pumping = false;
 let bootFailed = false;
 // Training state: "idle" (no run), "running", "paused", "done", "diverged", "stopped".
-const training = { state: "idle", pendingSteps: 0 };
+const training = { state: "idle", kind: "train" };
 
 function post(message, transfer = []) {
   self.postMessage(message, transfer);
@@ -165,7 +166,7 @@ function reply(id, outcome) {
 }
 
 function trainEvent(progressResult) {
-  const message = { type: "train", state: training.state };
+  const message = { type: "train", kind: training.kind, state: training.state };
   if (progressResult) message.progress = progressResult;
   post(message, progressResult ? [...buffersOf(progressResult)] : []);
 }
@@ -174,7 +175,7 @@ function runSlice(options) {
   const outcome = callApp("train_slice", options);
   if (!outcome.ok) {
     training.state = "stopped";
-    post({ type: "train", state: "error", error: outcome.error });
+    post({ type: "train", kind: training.kind, state: "stopped", error: outcome.error });
     return;
   }
   const p = outcome.result;
@@ -191,7 +192,17 @@ function handleTraining(method, params) {
         ? callApp("start_finetune", params.finetune)
         : callApp("start_training", { settings: params.settings || {}, fresh: params.fresh !== false });
       if (!outcome.ok) return outcome;
+      training.kind = "train";
       training.state = params.paused ? "paused" : "running";
+      trainEvent(null);
+      return outcome;
+    }
+    case "train_finetune": {
+      const { paused, ...kwargs } = params;
+      const outcome = callApp("start_finetune", kwargs);
+      if (!outcome.ok) return outcome;
+      training.kind = "finetune";
+      training.state = paused ? "paused" : "running";
       trainEvent(null);
       return outcome;
     }

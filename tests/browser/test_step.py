@@ -219,8 +219,8 @@ def test_mnist_units_show_their_numbers_on_focus_and_arrow_keys(context, site):
     pg = context.new_page()
     open_step(pg, site, "#/step/lesson/mnist-784-10-10/3/step/2")
     assert "activation (relu)" in title(pg)
-    maps = pg.locator("[data-testid=step-view] canvas.step-map")
-    assert maps.count() >= 1
+    # Ten hidden units: signed bars with every value, 0 wherever ReLU switched a neuron off.
+    assert pg.locator("[data-testid=step-view] .step-bars").count() == 2
     # The shapes are written beside every array.
     captions = pg.locator("[data-testid=step-view] figcaption").all_inner_texts()
     assert any(c.startswith("z1: 1×10") for c in captions), captions
@@ -240,8 +240,9 @@ def test_mnist_units_show_their_numbers_on_focus_and_arrow_keys(context, site):
     pg.keyboard.press("ArrowRight")
     pg.keyboard.press("ArrowRight")
     assert "activation (softmax)" in title(pg)
-    assert pg.locator("[data-testid=step-view] .step-bars li").count() == 10
-    assert pg.locator("[data-testid=step-view] .step-bars li.target").count() == 1
+    probs = pg.locator("[data-testid=step-view] .step-bars:not(.signed) li")
+    assert probs.count() == 10
+    assert pg.locator("[data-testid=step-view] .step-bars:not(.signed) li.target").count() == 1
 
 
 def test_bad_input_is_explained_and_the_view_keeps_working(context, site):

@@ -75,3 +75,41 @@ def test_a_pure_shift_moves_the_ink(rng):
     x[0, 14 * 28 + 14] = 1
     moved = distort(x, np.random.default_rng(0), rotation=0, shift=3, scale=0)
     assert moved.sum() == pytest.approx(1, abs=1e-5)  # bilinear spreading keeps the ink
+
+
+def _ring(size: int, pen: int, canvas: int = 280) -> np.ndarray:
+    """A '0' drawn as a ring of outer diameter ``size`` with a round pen ``pen`` px wide."""
+    yy, xx = np.mgrid[:canvas, :canvas]
+    r = np.hypot(yy - canvas / 2, xx - canvas / 2)
+    radius = (size - pen) / 2
+    return ((np.abs(r - radius) <= pen / 2) * 255).astype(np.uint8)
+
+
+def _width_in_field(image: np.ndarray) -> float:
+    from pycore.preprocess import stroke_width
+
+    # Measure as the thresholds were measured on MNIST: at 10x, ink above 0.5.
+    big = np.kron(image.reshape(28, 28), np.ones((10, 10)))
+    return stroke_width(big > 0.5) / 10
+
+
+@pytest.mark.parametrize(("size", "pen"), [(70, 20), (90, 32), (260, 6), (240, 8)])
+def test_bold_small_and_faint_large_drawings_get_mnist_like_strokes(size, pen):
+    from pycore.preprocess import THICK, THIN
+
+    naive = pen * 20 / size  # the pen's width once the ring is scaled into the 20-pixel box
+    assert not THIN <= naive <= THICK  # the drawing really is bold (or faint) to begin with
+    width = _width_in_field(to_mnist(_ring(size, pen)))
+    assert THIN * 0.8 <= width <= THICK * 1.15, (size, pen, naive, width)
+
+
+def test_mnist_like_strokes_and_solid_shapes_are_left_alone(subset):
+    from pycore.preprocess import even_strokes
+
+    for pixels in subset.train.pixels[:50]:
+        ink = pixels.reshape(28, 28) / 255
+        rows, cols = np.flatnonzero(ink.any(1)), np.flatnonzero(ink.any(0))
+        crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+        assert np.array_equal(even_strokes(crop), crop)
+    block = np.ones((120, 60))
+    assert np.array_equal(even_strokes(block), block)

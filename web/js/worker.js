@@ -22,7 +22,7 @@ const APP_METHODS = new Set([
   "export_model", "evaluate", "weights", "lessons", "run_lesson", "trace_lesson", "trace_digit",
   "my_digits_accuracy", "finetune_result", "export_collection", "import_collection", "self_check", "model_snapshot",
 ]);
-const TRAIN_METHODS = new Set(["train_start", "train_pause", "train_resume", "train_step", "train_stop"]);
+const TRAIN_METHODS = new Set(["train_start", "train_finetune", "train_pause", "train_resume", "train_step", "train_stop"]);
 
 // One fixed Python helper, defined once at start-up. It turns exceptions into a short message for
 // a person (the exception's own text, never a traceback) and keeps SettingsError's field name.

@@ -4,7 +4,7 @@
 import { byId, digitCanvas, diverging, el, messageOf, percent, showError } from "./ui.js";
 
 const EXAMPLES_SHOWN = 24;
-const MISTAKES_SHOWN = 36;
+const MISTAKES_SHOWN = 30;
 const WEIGHTS_REFRESH_MS = 3000;
 const TILE = 28;
 const GAP = 2;
@@ -116,7 +116,7 @@ export function mountInspect(ctx) {
       const gallery = el("div", { class: "gallery", "data-testid": "cell-examples" },
         digits.map((d) => digitFigure(d, `#${d.index}`, `Held-out digit ${d.index}: a ${d.label}, predicted ${c}`)));
       const more = indices.length > shown.length ? el("p", { class: "muted", text: `Showing ${shown.length} of ${indices.length}.` }) : null;
-      examples.replaceChildren(heading, gallery, more);
+      examples.replaceChildren(...[heading, gallery, more].filter(Boolean));
     } catch (err) {
       examples.replaceChildren(heading, el("p", { class: "error", text: messageOf(err) }));
     }
@@ -129,7 +129,7 @@ export function mountInspect(ctx) {
     const digits = await images(Array.from(m.index));
     mistakes.replaceChildren(
       ...digits.map((d, i) => {
-        const p = m.probs[i];
+        const p = m.probs[i * 10 + m.predicted[i]]; // probs holds one row of 10 per mistake
         return digitFigure(
           d,
           el("span", {}, el("span", { class: "truth", text: `is ${m.label[i]}` }), " ", el("span", { class: "guess", text: `said ${m.predicted[i]} (${percent(p, 0)})` })),

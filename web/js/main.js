@@ -86,7 +86,8 @@ function startApp() {
   };
 
   // The train form mounts early (it is small) so that getSettings works before its first visit.
-  const trainReady = lazy.train().then((panel) => (panels.train = panel));
+  const trainReady = lazy.train();
+  panels.train = trainReady;
   // The saved model and settings come back once the train form exists (see persist.js).
   trainReady
     .then(() => import("./persist.js"))

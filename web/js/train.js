@@ -193,7 +193,7 @@ export function mountTrain(ctx) {
   }
 
   // --- charts ------------------------------------------------------------------------------------
-  const charts = makeCharts();
+  const charts = makeChartHost();
   const lossSummary = byId("loss-summary");
   const accSummary = byId("acc-summary");
   const lossTable = byId("loss-table");
@@ -201,7 +201,6 @@ export function mountTrain(ctx) {
 
   const trainView = byId("view-train");
   const drawn = { loss: -1, epochs: -1 };
-  let accTimer = null;
 
   // At most MAX_POINTS per line: every k-th batch (the last one always), so an update stays cheap.
   function thin(points) {
@@ -212,26 +211,28 @@ export function mountTrain(ctx) {
     return out;
   }
 
-  // Charts are redrawn only while the Train view is on screen, and the two charts in separate
-  // tasks, so that no single task on the main thread grows long.
+  // Charts are redrawn only while the Train view is on screen; with a chart worker the main
+  // thread only packs numbers into typed arrays.
   function redrawCharts() {
     if (!charts || trainView.hidden) return;
     if (drawn.loss !== run.losses.length) {
-      charts.loss.data.datasets[0].data = thin(run.losses);
-      charts.loss.data.datasets[1].data = thin(run.smooth);
-      charts.loss.options.scales.x.max = Math.max(run.totalSteps, 1);
-      charts.loss.update("none");
+      const raw = thin(run.losses);
+      const smooth = thin(run.smooth);
+      charts.update("loss", {
+        x: Float64Array.from(raw, (p) => p.x),
+        series: [Float64Array.from(raw, (p) => p.y), Float64Array.from(smooth, (p) => p.y)],
+        xMax: Math.max(run.totalSteps, 1),
+      });
       drawn.loss = run.losses.length;
     }
-    if (drawn.epochs !== run.epochs.length && !accTimer) {
-      accTimer = setTimeout(() => {
-        accTimer = null;
-        charts.acc.data.datasets[0].data = run.epochs.map((e) => ({ x: e.epoch, y: e.train === null ? null : e.train * 100 }));
-        charts.acc.data.datasets[1].data = run.epochs.map((e) => ({ x: e.epoch, y: e.test === null ? null : e.test * 100 }));
-        charts.acc.options.scales.x.max = Math.max(Number(run.settings?.epochs) || 1, 1);
-        charts.acc.update("none");
-        drawn.epochs = run.epochs.length;
-      }, 0);
+    if (drawn.epochs !== run.epochs.length) {
+      const nan = (v) => (v === null || v === undefined ? Number.NaN : v * 100);
+      charts.update("acc", {
+        x: Float64Array.from(run.epochs, (e) => e.epoch),
+        series: [Float64Array.from(run.epochs, (e) => nan(e.train)), Float64Array.from(run.epochs, (e) => nan(e.test))],
+        xMax: Math.max(Number(run.settings?.epochs) || 1, 1),
+      });
+      drawn.epochs = run.epochs.length;
     }
   }
 
@@ -302,7 +303,10 @@ export function mountTrain(ctx) {
   }
 
   // --- worker events -----------------------------------------------------------------------------
-  const modelChanged = throttle(() => events.dispatchEvent(new CustomEvent("model-changed", { detail: { training: true } })), 1000);
+  const modelChanged = throttle(
+    () => events.dispatchEvent(new CustomEvent("model-changed", { detail: { training: run.state === "running" } })),
+    1000,
+  );
 
   client.on("train", (message) => {
     if (message.kind && message.kind !== run.kind) {
@@ -415,57 +419,187 @@ function sentence(text) {
   return t ? t[0].toUpperCase() + t.slice(1) + (/[.!?]$/.test(t) ? "" : ".") : "";
 }
 
-function makeCharts() {
-  const Chart = globalThis.Chart;
-  if (!Chart) {
-    for (const id of ["loss-chart", "acc-chart"]) {
-      byId(id).replaceWith(el("p", { class: "muted", text: "The chart library did not load; the figures below still update." }));
-    }
-    return null;
-  }
-  const css = getComputedStyle(document.documentElement);
-  const colour = (name, fallback) => css.getPropertyValue(name).trim() || fallback;
-  const grid = colour("--grid", "#d9dde3");
-  const text = colour("--muted", "#4b5563");
-  const common = {
+// --- charts ------------------------------------------------------------------------------------
+// Chart.js draws both charts. Where the browser can hand a canvas to a worker (OffscreenCanvas),
+// this same module runs as a small module worker that owns the two charts, so that the main
+// thread spends no time on drawing them while training; elsewhere they are drawn on the page.
+
+function chartConfig(kind, colours, extra = {}) {
+  const axis = (title, more = {}) => ({
+    type: "linear",
+    title: { display: true, text: title, color: colours.text },
+    grid: { color: colours.grid },
+    ticks: { color: colours.text, maxTicksLimit: 6 },
+    ...more,
+  });
+  const options = {
     animation: false,
-    responsive: true,
     maintainAspectRatio: false,
     parsing: false,
     normalized: true,
     spanGaps: true,
-    interaction: { mode: "nearest", axis: "x", intersect: false },
-    plugins: { legend: { display: false } },
-  };
-  const axis = (title, extra = {}) => ({
-    type: "linear",
-    title: { display: true, text: title, color: text },
-    grid: { color: grid },
-    ticks: { color: text, maxTicksLimit: 6 },
+    events: [],
+    plugins: { legend: { display: false }, tooltip: { enabled: false } },
     ...extra,
-  });
-  const loss = new Chart(byId("loss-chart"), {
+  };
+  if (kind === "loss") {
+    return {
+      type: "line",
+      data: {
+        datasets: [
+          { label: "loss per batch", data: [], borderColor: colours.raw, borderWidth: 1, pointRadius: 0 },
+          { label: "smoothed loss", data: [], borderColor: colours.main, borderWidth: 2.5, pointRadius: 0 },
+        ],
+      },
+      options: { ...options, scales: { x: axis("batch", { min: 0 }), y: axis("loss", { beginAtZero: true }) } },
+    };
+  }
+  return {
     type: "line",
     data: {
       datasets: [
-        { label: "loss per batch", data: [], borderColor: colour("--chart-raw", "#9bb4d6"), borderWidth: 1, pointRadius: 0 },
-        { label: "smoothed loss", data: [], borderColor: colour("--chart-main", "#1d4ed8"), borderWidth: 2.5, pointRadius: 0 },
-      ],
-    },
-    options: { ...common, scales: { x: axis("batch", { beginAtZero: true }), y: axis("loss", { beginAtZero: true }) } },
-  });
-  const acc = new Chart(byId("acc-chart"), {
-    type: "line",
-    data: {
-      datasets: [
-        { label: "training digits", data: [], borderColor: colour("--chart-train", "#b45309"), backgroundColor: colour("--chart-train", "#b45309"), borderWidth: 2, pointRadius: 2, borderDash: [6, 3] },
-        { label: "held-out digits", data: [], borderColor: colour("--chart-test", "#1d4ed8"), backgroundColor: colour("--chart-test", "#1d4ed8"), borderWidth: 2.5, pointRadius: 2 },
+        { label: "training digits", data: [], borderColor: colours.train, backgroundColor: colours.train, borderWidth: 2, pointRadius: 2, borderDash: [6, 3] },
+        { label: "held-out digits", data: [], borderColor: colours.test, backgroundColor: colours.test, borderWidth: 2.5, pointRadius: 2 },
       ],
     },
     options: {
-      ...common,
-      scales: { x: axis("epoch", { beginAtZero: true, ticks: { color: text, maxTicksLimit: 6, precision: 0 } }), y: axis("accuracy (%)", { suggestedMin: 80, max: 100 }) },
+      ...options,
+      scales: {
+        x: axis("epoch", { min: 0, ticks: { color: colours.text, maxTicksLimit: 6, precision: 0 } }),
+        y: axis("accuracy (%)", { suggestedMin: 80, max: 100 }),
+      },
     },
+  };
+}
+
+/** Put {x, series, xMax} (typed arrays; NaN = no value) into a Chart.js chart and draw it. */
+function applyChart(chart, data) {
+  data.series.forEach((ys, k) => {
+    chart.data.datasets[k].data = Array.from(ys, (y, i) => ({ x: data.x[i], y: Number.isNaN(y) ? null : y }));
   });
-  return { loss, acc };
+  chart.options.scales.x.max = data.xMax;
+  chart.update("none");
+  return data.x.length;
+}
+
+function makeChartHost() {
+  const canvases = { loss: byId("loss-chart"), acc: byId("acc-chart") };
+  const css = getComputedStyle(document.documentElement);
+  const colour = (name, fallback) => css.getPropertyValue(name).trim() || fallback;
+  const colours = {
+    grid: colour("--grid", "#e3e7ec"), text: colour("--muted", "#4a5565"), raw: colour("--chart-raw", "#9db3d9"),
+    main: colour("--chart-main", "#1b4fb8"), train: colour("--chart-train", "#b45309"), test: colour("--chart-test", "#1b4fb8"),
+  };
+  const unavailable = () => {
+    for (const canvas of Object.values(canvases)) {
+      if (canvas.isConnected) {
+        canvas.replaceWith(el("p", { class: "muted", text: "The chart could not be drawn here; the figures below still update." }));
+      }
+    }
+  };
+  const drawnAt = (kind, points) => {
+    canvases[kind].dataset.points = String(points);
+  };
+
+  if (typeof canvases.loss.transferControlToOffscreen === "function" && typeof ResizeObserver === "function") {
+    let worker;
+    try {
+      worker = new Worker(new URL(import.meta.url), { type: "module", name: CHART_WORKER });
+      const offscreen = {};
+      for (const [kind, canvas] of Object.entries(canvases)) {
+        canvas.dataset.chart = kind;
+        offscreen[kind] = canvas.transferControlToOffscreen();
+      }
+      worker.postMessage({ type: "init", colours, canvases: offscreen }, Object.values(offscreen));
+    } catch (err) {
+      console.warn("charts drawn on the page:", err);
+      worker = null;
+    }
+    if (worker) {
+      worker.onmessage = (event) => {
+        if (event.data.type === "drawn") drawnAt(event.data.chart, event.data.points);
+        else if (event.data.type === "failed") unavailable();
+      };
+      worker.onerror = (event) => {
+        event.preventDefault();
+        unavailable();
+      };
+      new ResizeObserver((entries) => {
+        for (const entry of entries) {
+          const { width, height } = entry.contentRect;
+          if (width > 0 && height > 0) {
+            worker.postMessage({ type: "resize", chart: entry.target.dataset.chart, width, height, dpr: devicePixelRatio || 1 });
+          }
+        }
+      }).observe(canvases.loss);
+      return {
+        update(kind, data) {
+          worker.postMessage({ type: "update", chart: kind, data });
+        },
+      };
+    }
+  }
+
+  const Chart = globalThis.Chart;
+  if (!Chart) {
+    unavailable();
+    return null;
+  }
+  const charts = {};
+  for (const [kind, canvas] of Object.entries(canvases)) {
+    charts[kind] = new Chart(canvas, chartConfig(kind, colours, { responsive: true }));
+  }
+  return {
+    update(kind, data) {
+      drawnAt(kind, applyChart(charts[kind], data));
+    },
+  };
+}
+
+const CHART_WORKER = "pycore-charts";
+
+/** The chart worker: owns the two charts' OffscreenCanvases and redraws them on request. */
+function runChartWorker() {
+  const charts = {};
+  const sizes = {};
+  const queue = [];
+  let ready = false;
+
+  function handle(message) {
+    if (message.type === "resize") {
+      sizes[message.chart] = message;
+      // The two charts share one layout, so one observer sizes both.
+      for (const kind of Object.keys(charts)) {
+        charts[kind].options.devicePixelRatio = message.dpr;
+        charts[kind].resize(message.width, message.height);
+      }
+    } else if (message.type === "update" && charts[message.chart]) {
+      const points = applyChart(charts[message.chart], message.data);
+      self.postMessage({ type: "drawn", chart: message.chart, points });
+    }
+  }
+
+  self.onmessage = async (event) => {
+    const message = event.data;
+    if (message.type !== "init") {
+      if (ready) handle(message);
+      else queue.push(message);
+      return;
+    }
+    try {
+      await import("../vendor/chart.umd.min.js");
+      const Chart = globalThis.Chart;
+      for (const [kind, canvas] of Object.entries(message.canvases)) {
+        charts[kind] = new Chart(canvas, chartConfig(kind, message.colours, { responsive: false }));
+      }
+      ready = true;
+      for (const queued of queue.splice(0)) handle(queued);
+    } catch (err) {
+      self.postMessage({ type: "failed", message: String(err) });
+    }
+  };
+}
+
+if (typeof WorkerGlobalScope !== "undefined" && self instanceof WorkerGlobalScope && self.name === CHART_WORKER) {
+  runChartWorker();
 }

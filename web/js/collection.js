@@ -170,9 +170,11 @@ export function mountCollection(section, ctx) {
   const seed = el("input", { id: "ft-seed", type: "text", inputmode: "numeric", autocomplete: "off", value: "0", "aria-describedby": "ft-seed-help" });
   const seedButton = el("button", { type: "button", class: "button small", text: "New seed" });
   const ftButton = el("button", { type: "submit", class: "button primary", "data-testid": "finetune", text: "Fine-tune on my digits" });
+  const ftStop = el("button", { type: "button", class: "button", "data-testid": "finetune-stop", text: "Stop", disabled: true });
   const ftError = el("p", { class: "error", role: "alert", hidden: true });
   const ftBar = el("progress", { max: 1, value: 0, "aria-label": "Fine-tuning progress", hidden: true });
   const ftState = el("p", { class: "run-state", "data-testid": "finetune-state", "aria-live": "polite" });
+  const ftProgress = el("p", { class: "muted" });
   const ftResult = el("div", { "data-testid": "finetune-result", "aria-live": "polite" });
 
   const exportButton = el("button", { type: "button", class: "button", "data-testid": "mine-export", text: "Export my digits (.npz)" });
@@ -218,15 +220,16 @@ export function mountCollection(section, ctx) {
       "form",
       { class: "card finetune", novalidate: true, "aria-labelledby": "ft-title" },
       el("h2", { id: "ft-title", text: "Fine-tune on my digits" }),
-      el("p", { class: "help", text: "Goes on training the current network, in the background, on your digits mixed with MNIST training digits (Adam, learning rate 0.0005, batches of 16). About one in five of your drawings of each digit is held out, chosen by the seed: the network never trains on them, so they show whether it learned your style or only memorised the drawings it saw. The Train view shows the same run's live charts." }),
+      el("p", { class: "help", text: "Goes on training the current network, in the background, on your digits mixed with MNIST training digits (Adam, learning rate 0.0005, batches of 16). About one in five of your drawings of each digit is held out, chosen by the seed: the network never trains on them, so they show whether it learned your style or only memorised the drawings it saw." }),
       el("div", { class: "field-grid" },
         el("div", { class: "field" }, el("label", { for: "ft-mix", text: "Share of MNIST digits in the mix" }), el("div", { class: "range-row" }, mix, mixOut), el("p", { class: "hint", id: "ft-mix-help", text: "More MNIST keeps the network good at everyone's digits" })),
         el("div", { class: "field" }, el("label", { for: "ft-epochs", text: "Epochs" }), epochs),
         el("div", { class: "field" }, el("label", { for: "ft-seed", text: "Seed" }), el("span", { class: "seed-row" }, seed, " ", seedButton), el("p", { class: "hint", id: "ft-seed-help", text: "Chooses the held-out drawings, the MNIST digits and the batch order" }))),
       ftError,
-      el("div", { class: "controls" }, ftButton),
+      el("div", { class: "controls" }, ftButton, ftStop),
       ftBar,
       ftState,
+      ftProgress,
       ftResult,
     ),
     el("div", { class: "card", "aria-labelledby": "mine-grid-title" }, el("h2", { id: "mine-grid-title", text: "Every digit you labelled" }), grid),
@@ -516,6 +519,9 @@ export function mountCollection(section, ctx) {
   seedButton.addEventListener("click", () => {
     seed.value = String(newSeed());
   });
+  ftStop.addEventListener("click", () => {
+    client.call("train_stop").catch((err) => showError(ftError, messageOf(err)));
+  });
 
   section.querySelector("form.finetune").addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -542,18 +548,18 @@ export function mountCollection(section, ctx) {
     const list = digits.slice();
     ftButton.disabled = true;
     try {
-      const info = await client.call("train_start", {
-        finetune: { ...packed(list), mnist_share: Number(mix.value) / 100, epochs: n, seed: seedNumber, holdout: 0.2 },
+      const info = await client.call("train_finetune", {
+        ...packed(list), mnist_share: Number(mix.value) / 100, epochs: n, seed: seedNumber, holdout: 0.2,
       });
       heldOut = new Set(Array.from(info.held_out_index, (i) => list[i].id));
       tuning = { total: info.total_steps };
+      ftStop.disabled = false;
       ftBar.max = info.total_steps;
       ftBar.value = 0;
       ftBar.hidden = false;
       const c = info.counts;
       ftState.textContent = `Fine-tuning on ${plural(c.learn, "digit")} of yours and ${plural(c.mnist, "MNIST digit")}; ${c.held_out} of yours held out…`;
       section.dataset.finetune = "running";
-      events.dispatchEvent(new CustomEvent("training-started", { detail: info }));
       renderGrid();
     } catch (err) {
       showError(ftError, `Could not start: ${messageOf(err)}`);
@@ -563,11 +569,26 @@ export function mountCollection(section, ctx) {
 
   client.on("train", async (message) => {
     if (!tuning) return;
-    if (message.progress) ftBar.value = message.progress.step;
+    if (message.kind && message.kind !== "finetune") {
+      tuning = null; // a run from the Train view replaced ours
+      ftButton.disabled = false;
+      ftStop.disabled = true;
+      ftState.textContent = "Fine-tuning ended: a training run from the Train view took over.";
+      return;
+    }
+    const p = message.progress;
+    if (p) {
+      ftBar.value = p.step;
+      const parts = [`Batch ${p.step} of ${p.total_steps}`, `epoch ${p.epoch}`];
+      if (p.loss !== null && p.loss !== undefined) parts.push(`loss ${p.loss.toPrecision(3)}`);
+      if (p.test_accuracy !== null && p.test_accuracy !== undefined) parts.push(`MNIST held-out ${percent(p.test_accuracy)}`);
+      ftProgress.textContent = `${parts.join(" · ")}.`;
+    }
     const state = message.error ? "error" : message.state;
     if (!["done", "stopped", "diverged", "error", "idle"].includes(state)) return;
     tuning = null;
     ftButton.disabled = false;
+    ftStop.disabled = true;
     section.dataset.finetune = state;
     if (state === "error" || state === "idle") {
       ftState.textContent = message.error ? `Fine-tuning stopped: ${message.error}` : "Fine-tuning ended: another model was loaded.";

@@ -12,12 +12,11 @@ import re
 
 import numpy as np
 import pytest
+from conftest import DIST, draw_strokes, wait_ready
 
 from pycore import modelfile
 from pycore.data import load_subset
 from pycore.optim import SGD
-
-from conftest import DIST, draw_strokes, wait_ready
 
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
 
@@ -42,6 +41,15 @@ def next_until(pg, text: str, limit: int = 20) -> None:
             return
         pg.click("[data-testid=step-next]")
     raise AssertionError(f"no step titled {text!r}; last was {title(pg)!r}")
+
+
+def wait_text(pg, selector: str, pattern: str, timeout: float = 60_000) -> None:
+    """Wait until the text of ``selector`` matches the regular expression ``pattern``."""
+    pg.wait_for_function(
+        "([s, p]) => new RegExp(p).test(document.querySelector(s)?.textContent || '')",
+        arg=[selector, pattern],
+        timeout=timeout,
+    )
 
 
 def open_step(pg, site, hash_: str) -> None:
@@ -105,7 +113,7 @@ def test_a_lesson_step_opens_from_its_url_with_the_exact_numbers(context, site):
     assert pg.locator("[data-testid=step-prev]").is_enabled()
 
     pg.goto(f"{site}/#/step/lesson/neuron/step/2")
-    pg.wait_for_function("() => /Step 2 of/.test(document.querySelector('.step-title')?.textContent)")
+    wait_text(pg, ".step-title", "Step 2 of")
     assert "0.9990889488055994" in pg.inner_text("[data-testid=step-view]")
     # The diagram is drawn for the tiny network, with the equation typeset by KaTeX.
     assert pg.locator("[data-testid=step-view] svg.step-diagram").count() == 1
@@ -142,7 +150,7 @@ def test_keyboard_walks_every_step_and_the_url_follows(context, site):
     pg.select_option("#step-speed", "500")
     view.focus()
     pg.keyboard.press("Space")
-    pg.wait_for_function("() => /Step [3-9] of/.test(document.querySelector('.step-title').textContent)")
+    wait_text(pg, ".step-title", "Step [3-9] of")
     pg.keyboard.press("Space")
     paused = title(pg)
     pg.wait_for_timeout(1200)
@@ -195,7 +203,7 @@ def test_held_out_digit_losses_before_and_after_the_update_match_cpython(context
     pg.fill("#step-index", "11")
     pg.fill("[data-testid=step-lr]", "0.05")
     pg.click("[data-testid=step-apply]")
-    pg.wait_for_function("() => /digit #11/.test(document.querySelector('.step-about')?.textContent)", timeout=60_000)
+    wait_text(pg, ".step-about", "digit #11")
     pg.locator("[data-testid=step-view]").focus()
     pg.keyboard.press("End")
     shown_before = numbers(pg, "loss")[0]
@@ -228,11 +236,10 @@ def test_mnist_units_show_their_numbers_on_focus_and_arrow_keys(context, site):
     captions = pg.locator("[data-testid=step-view] figcaption").all_inner_texts()
     assert any(c.startswith("W1: 10×784") for c in captions), captions
     assert any(c.startswith("x: 1×784") for c in captions), captions
-    tiles = pg.locator("[data-testid=step-view] .step-figure", has_text="W1: 10×784").locator("canvas")
-    tiles.focus()
+    figure = pg.locator("[data-testid=step-view] .step-figure", has_text="W1: 10×784")
+    figure.locator("canvas").focus()
     pg.keyboard.press("ArrowRight")
-    detail = pg.locator("[data-testid=step-view] .step-figure", has_text="W1: 10×784").locator(".step-detail")
-    assert "neuron 1" in detail.inner_text()
+    assert "neuron 1" in figure.locator(".step-detail").inner_text()
     assert "Step 1 of" in title(pg)  # the arrow moved within the map, not to another step
     # The output probabilities are bars marked with the target.
     pg.locator("[data-testid=step-view]").focus()
@@ -254,7 +261,7 @@ def test_bad_input_is_explained_and_the_view_keeps_working(context, site):
     assert pg.locator("[data-testid=step-lr]").get_attribute("aria-invalid") == "true"
     # A drawing that does not exist yet: a message and a way to the drawing pad.
     pg.goto(site + "/#/step/drawing")
-    pg.wait_for_function("() => /no drawing/.test(document.querySelector('.step-status')?.textContent)")
+    wait_text(pg, ".step-status", "no drawing")
     pg.click("[data-testid=step-next]")  # the previous step-through is still usable
     assert "Step 2 of" in title(pg)
 
@@ -264,7 +271,9 @@ def test_the_view_fits_a_320_pixel_screen(chromium, site):
     pg = ctx.new_page()
     try:
         open_step(pg, site, "#/step/lesson/network/step/9")
-        overflow = pg.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        overflow = pg.evaluate(
+            "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
         assert overflow <= 0
         assert pg.locator("[data-testid=step-next]").is_visible()
     finally:
@@ -274,12 +283,12 @@ def test_the_view_fits_a_320_pixel_screen(chromium, site):
 def test_drawing_steps_through_with_the_chosen_label(page):
 
     draw_strokes(page, [[(14, 4), (14, 24)]])
-    page.wait_for_function("() => document.querySelector('[data-testid=prediction]').textContent !== ''")
+    wait_text(page, "[data-testid=prediction]", "^[0-9]$")
     page.goto(page.url.split("#")[0] + "#/step")
     page.select_option("#step-source", "drawing")
     page.select_option("#step-label", "7")
     page.click("[data-testid=step-apply]")
-    page.wait_for_function("() => /your drawing, labelled 7/.test(document.querySelector('.step-about')?.textContent)", timeout=60_000)
+    wait_text(page, ".step-about", "your drawing, labelled 7")
     page.locator("[data-testid=step-view]").focus()
     page.keyboard.press("End")
     assert np.isfinite(numbers(page, "loss_after")[0])

@@ -558,7 +558,8 @@ export function mountCollection(section, ctx) {
       ftBar.value = 0;
       ftBar.hidden = false;
       const c = info.counts;
-      ftState.textContent = `Fine-tuning on ${plural(c.learn, "digit")} of yours and ${plural(c.mnist, "MNIST digit")}; ${c.held_out} of yours held out…`;
+      tuning.what = `${plural(c.learn, "digit")} of yours and ${plural(c.mnist, "MNIST digit")}; ${c.held_out} of yours held out`;
+      ftState.textContent = `Fine-tuning on ${tuning.what}…`;
       section.dataset.finetune = "running";
       renderGrid();
     } catch (err) {
@@ -586,6 +587,7 @@ export function mountCollection(section, ctx) {
     }
     const state = message.error ? "error" : message.state;
     if (!["done", "stopped", "diverged", "error", "idle"].includes(state)) return;
+    const what = tuning.what;
     tuning = null;
     ftButton.disabled = false;
     ftStop.disabled = true;
@@ -596,7 +598,7 @@ export function mountCollection(section, ctx) {
     }
     try {
       const r = await client.call("finetune_result");
-      ftState.textContent = state === "done" ? `Fine-tuned for ${r.step} batches.` : `Fine-tuning ${state} after ${r.step} of ${r.total_steps} batches.`;
+      ftState.textContent = state === "done" ? `Fine-tuned for ${r.step} batches on ${what}.` : `Fine-tuning ${state} after ${r.step} of ${r.total_steps} batches on ${what}.`;
       showResult(r);
       section.dataset.finetune = "reported";
       events.dispatchEvent(new CustomEvent("model-changed", { detail: { training: false } }));

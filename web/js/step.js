@@ -170,7 +170,7 @@ export function mountStep(section, ctx) {
   const title = el("h2", { class: "step-title", id: "step-title" });
   const about = el("p", { class: "step-about muted" });
   const words = el("p", { class: "step-words" });
-  const equation = el("div", { class: "step-equation", "aria-label": "Equation" });
+  const equation = el("div", { class: "step-equation", role: "group", "aria-label": "Equation" });
   const numeric = el("div", { class: "step-equation numeric" });
   const numericWrap = el("div", { class: "step-numeric" }, el("h3", { text: "With the numbers" }), numeric);
   const visual = el("div", { class: "step-visual" });

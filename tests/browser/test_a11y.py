@@ -197,3 +197,24 @@ def test_my_digits_and_self_check_by_keyboard(page):
         timeout=60_000,
     )
     assert pg.errors == []
+
+
+@pytest.mark.parametrize("view", ["#/mine", "#/check"])
+def test_my_views_fit_a_320_pixel_screen(chromium, site, view):
+    ctx = chromium.new_context(viewport={"width": 320, "height": 640}, has_touch=True)
+    pg = ctx.new_page()
+    pg.goto(site + "/" + view)
+    wait_ready(pg)
+    if view == "#/check":
+        pg.click("[data-testid=selfcheck-run]")
+        pg.wait_for_function(
+            "() => document.querySelector('[data-testid=selfcheck-summary]').dataset.passed",
+            timeout=60_000,
+        )
+    else:
+        pg.wait_for_selector("#view-mine[data-loaded=true]", state="attached")
+    overflow = pg.evaluate(
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0, f"{view} scrolls sideways by {overflow}px at 320px"
+    ctx.close()

@@ -33,9 +33,12 @@ export function percent(value, digits = 1) {
   return `${(value * 100).toFixed(digits)}%`;
 }
 
+// Number formatters are costly to create, so each is made once (at start-up, not mid-training).
+const FORMATS = [0, 1, 2, 3].map((digits) => new Intl.NumberFormat("en-GB", { minimumFractionDigits: digits, maximumFractionDigits: digits }));
+
 export function number(value, digits = 0) {
   if (value === null || value === undefined || !Number.isFinite(value)) return "–";
-  return value.toLocaleString("en-GB", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  return (FORMATS[digits] || FORMATS[0]).format(value);
 }
 
 export function duration(seconds) {

@@ -150,3 +150,18 @@ def test_a_crashed_worker_is_reported_and_retry_restarts_it(context, site):
     label, strokes = digits.digit(1)
     draw_strokes(pg, strokes)
     assert wait_prediction(pg) == str(label)
+
+
+def test_a_damaged_runtime_package_is_refused_by_its_checksum(context, site):
+    wheel = next((digits.DATA.parent.parent / "pyodide").glob("pycore-*.whl"))
+    damaged = bytearray(wheel.read_bytes())
+    damaged[len(damaged) // 2] ^= 0xFF
+    context.route(
+        f"**/pyodide/{wheel.name}",
+        lambda route: route.fulfill(status=200, body=bytes(damaged), content_type="application/zip"),
+    )
+    pg = context.new_page()
+    pg.goto(site + "/")
+    assert wait_settled(pg) == "error"
+    assert "damaged" in pg.inner_text("#fatal-message")
+    assert pg.is_visible("#retry")

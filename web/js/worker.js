@@ -98,8 +98,49 @@ function humanLoadError(err) {
   if (/WebAssembly|wasm/i.test(text)) {
     return `The Python runtime could not start (${text.split("\n")[0]}). This browser may not support WebAssembly.`;
   }
+  // A PythonError's message is the whole traceback: keep what follows "SomeError: ".
+  const type = err && err.type;
+  const at = type ? text.lastIndexOf(`${type}: `) : -1;
+  if (at >= 0) return text.slice(at + type.length + 2).trim().split("\n")[0];
   const last = text.trim().split("\n").filter(Boolean).pop() || text;
   return last.replace(/^[\w.]+(Error|Exception): /, "");
+}
+
+// loadPackage reports failures through its error callback and resolves anyway; turn them into
+// one exception so that a missing or damaged package stops the start-up with a clear message.
+async function loadPackages(names) {
+  const errors = [];
+  await pyodide.loadPackage(names, { messageCallback: () => {}, errorCallback: (m) => errors.push(m) });
+  if (errors.length) {
+    const text = errors.join("\n");
+    if (/integrity|sha256|digest/i.test(text)) {
+      throw new Error(`A runtime file is damaged: ${names.join(", ")} does not match its recorded checksum. Reload the page; if that does not help, rebuild the site.`);
+    }
+    // "Failed to fetch" is all a browser says when a file's checksum does not match (or it
+    // cannot be reached): fetch it again without the check to tell the two apart.
+    const diagnosis = await diagnosePackages(names);
+    throw new Error(diagnosis || `Could not load ${names.join(", ")}: ${errors.slice(1).join(" ") || errors[0]}`);
+  }
+}
+
+async function diagnosePackages(names) {
+  try {
+    const lock = await (await fetch(new URL("pyodide/pyodide-lock.json", BASE))).json();
+    for (const name of names) {
+      const file = lock.packages[name] && lock.packages[name].file_name;
+      if (!file) return `The runtime's package list has no ${name}: rebuild the site.`;
+      const response = await fetch(new URL(`pyodide/${file}`, BASE), { cache: "no-store" });
+      if (!response.ok) return `Could not download ${file}: the server answered ${response.status}.`;
+      const digest = await crypto.subtle.digest("SHA-256", await response.arrayBuffer());
+      const hex = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+      if (hex !== lock.packages[name].sha256) {
+        return `A runtime file is damaged: ${file} does not match its recorded checksum. Reload the page; if that does not help, rebuild the site.`;
+      }
+    }
+  } catch (err) {
+    return null;
+  }
+  return null;
 }
 
 async function fetchBytes(path, what) {
@@ -135,10 +176,9 @@ async function boot() {
   });
   const runtimeMs = performance.now() - started;
   progress("Loading numpy", 55);
-  const quiet = { messageCallback: () => {}, errorCallback: (m) => console.warn(m) };
-  await pyodide.loadPackage(["numpy"], quiet);
+  await loadPackages(["numpy"]);
   progress("Loading pycore", 75);
-  await pyodide.loadPackage(["pycore"], quiet);
+  await loadPackages(["pycore"]);
   progress("Downloading digits and model", 82);
   const [dataBytes, modelBytes] = await Promise.all([data, model]);
   progress("Preparing the network", 90);

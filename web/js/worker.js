@@ -174,11 +174,13 @@ async function boot() {
     stdout: () => {},
     stderr: (line) => console.warn(line),
   });
-  const runtimeMs = performance.now() - started;
+  const timings = { runtime_ms: performance.now() - started };
   progress("Loading numpy", 55);
   await loadPackages(["numpy"]);
+  timings.numpy_ms = performance.now() - started;
   progress("Loading pycore", 75);
   await loadPackages(["pycore"]);
+  timings.pycore_ms = performance.now() - started;
   progress("Downloading digits and model", 82);
   const [dataBytes, modelBytes] = await Promise.all([data, model]);
   progress("Preparing the network", 90);
@@ -194,7 +196,8 @@ async function boot() {
   }
   const info = callApp("info", {});
   if (!info.ok) throw new Error(info.error);
-  info.result.timings = { runtime_ms: Math.round(runtimeMs), ready_ms: Math.round(performance.now() - started) };
+  timings.ready_ms = performance.now() - started;
+  info.result.timings = Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v)]));
   info.result.versions.pyodide = pyodide.version;
   progress("Ready", 100);
   post({ type: "ready", info: info.result });

@@ -9,7 +9,9 @@
 // "state" (one of "loading", "ready", "error"). A failed call rejects with a WorkerError whose
 // message is written for a person; `field` names the bad setting for training settings.
 
-const CALL_TIMEOUT_MS = 45_000;
+// A request waits behind the training slice in progress, so the limit is generous; a worker that
+// stays silent this long is treated as dead (reported, with Retry).
+const CALL_TIMEOUT_MS = 90_000;
 const SILENT_LOAD_MS = 120_000;
 
 export class WorkerError extends Error {
@@ -121,7 +123,7 @@ export class WorkerClient {
     clearTimeout(entry.timer);
     const worker = this.worker;
     entry.timer = setTimeout(() => {
-      this.die(worker, `The background worker did not answer "${entry.method}" within ${CALL_TIMEOUT_MS / 1000} seconds.`);
+      this.die(worker, `The background worker did not answer "${entry.method}" within ${Math.round(entry.timeout / 1000)} seconds (it may have run out of memory, or a batch was too large to finish).`);
     }, entry.timeout);
   }
 

@@ -165,3 +165,25 @@ def test_a_damaged_runtime_package_is_refused_by_its_checksum(context, site):
     assert wait_settled(pg) == "error"
     assert "damaged" in pg.inner_text("#fatal-message")
     assert pg.is_visible("#retry")
+
+
+def test_a_worker_that_dies_after_start_up_is_reported_and_retry_restores_it(page):
+    label, strokes = digits.digit(2)
+    draw_strokes(page, strokes)
+    assert wait_prediction(page) == str(label)
+    worker = next(w for w in page.workers if w.url.endswith("/js/worker.js"))
+    # An uncaught error inside the worker, as a bug or an out-of-memory abort would raise.
+    worker.evaluate("() => { setTimeout(() => { throw new Error('simulated failure'); }); }")
+    assert wait_settled_to(page, "error") == "error"
+    assert "stopped unexpectedly" in page.inner_text("#fatal-message")
+    # The page still works as a page: the drawing is kept and the Retry button restarts Python.
+    page.click("#retry")
+    wait_ready(page)
+    page.click("[data-testid=clear]")
+    draw_strokes(page, strokes)
+    assert wait_prediction(page) == str(label)
+
+
+def wait_settled_to(pg, state, timeout=20_000) -> str:
+    pg.wait_for_function("s => document.body.dataset.ready === s", arg=state, timeout=timeout)
+    return pg.evaluate("() => document.body.dataset.ready")

@@ -114,8 +114,10 @@ def test_touch_drawing_works_and_does_not_scroll_the_page(chromium, site):
         assert ink_on_canvas(pg) > 0
         assert wait_prediction(pg) != ""
         # The digit alone (cleared and redrawn) is read correctly from touch input.
-        pg.click("[data-testid=clear]")
+        pg.tap("[data-testid=clear]")  # may scroll the button into view: measure again after it
         pg.evaluate("() => { document.querySelector('#announce').textContent = ''; }")
+        before = pg.evaluate("() => scrollY")
+        box = canvas.bounding_box()
         for stroke in strokes:
             (x0, y0), (x1, y1) = [(box["x"] + x * sx, box["y"] + y * sy) for x, y in stroke]
             cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x0, "y": y0}]})

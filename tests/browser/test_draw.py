@@ -36,7 +36,7 @@ def ink_on_canvas(pg) -> int:
 
 def test_real_digits_of_every_class_are_recognised(page):
     right, seen, times = 0, [], []
-    for index, label, strokes in digits.first_of_each_class():
+    for _index, label, strokes in digits.first_of_each_class():
         page.click("[data-testid=clear]")
         page.evaluate("() => { document.querySelector('#announce').textContent = ''; }")
         draw_strokes(page, strokes)
@@ -46,8 +46,9 @@ def test_real_digits_of_every_class_are_recognised(page):
         times.append(float(page.get_attribute("#timing", "data-round-trip-ms")))
     assert right >= 9, f"(label, prediction) pairs: {seen}"
     times.sort()
-    print(f"draw-to-prediction round trip: median {times[len(times) // 2]:.1f} ms, max {times[-1]:.1f} ms")
-    assert times[len(times) // 2] < 50
+    median = times[len(times) // 2]
+    print(f"draw-to-prediction round trip: median {median:.1f} ms, max {times[-1]:.1f} ms")
+    assert median < 50
 
 
 def test_clear_button_empties_the_prediction_and_the_canvas(page):
@@ -78,9 +79,18 @@ def test_delete_key_clears_the_drawing(page):
     assert page.inner_text(PREDICTION) == ""
 
 
+def touch(cdp, kind, x=None, y=None):
+    """One touch event through the DevTools protocol, as a finger on a touch screen makes it."""
+    points = [] if x is None else [{"x": x, "y": y}]
+    cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+
+
 def test_touch_drawing_works_and_does_not_scroll_the_page(chromium, site):
     context = chromium.new_context(
-        viewport={"width": 390, "height": 640}, has_touch=True, is_mobile=True, device_scale_factor=2
+        viewport={"width": 390, "height": 640},
+        has_touch=True,
+        is_mobile=True,
+        device_scale_factor=2,
     )
     try:
         pg = context.new_page()
@@ -89,7 +99,9 @@ def test_touch_drawing_works_and_does_not_scroll_the_page(chromium, site):
         canvas = pg.locator(CANVAS)
         canvas.scroll_into_view_if_needed()
         scrollable = pg.evaluate("() => document.documentElement.scrollHeight > innerHeight")
-        assert scrollable, "the page should be taller than the screen for this test to mean anything"
+        assert scrollable, (
+            "the page should be taller than the screen for this test to mean anything"
+        )
         before = pg.evaluate("() => scrollY")
         box = canvas.bounding_box()
         sx, sy = box["width"] / 28, box["height"] / 28
@@ -98,17 +110,17 @@ def test_touch_drawing_works_and_does_not_scroll_the_page(chromium, site):
         for stroke in strokes:
             points = [(box["x"] + x * sx, box["y"] + y * sy) for x, y in stroke]
             (x0, y0), (x1, y1) = points[0], points[-1]
-            cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x0, "y": y0}]})
+            touch(cdp, "touchStart", x0, y0)
             for k in range(1, 4):
                 x, y = x0 + (x1 - x0) * k / 3, y0 + (y1 - y0) * k / 3
-                cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]})
-            cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+                touch(cdp, "touchMove", x, y)
+            touch(cdp, "touchEnd")
         # A vertical swipe that starts on the canvas draws instead of scrolling.
         mid_x, top = box["x"] + box["width"] / 2, box["y"] + 10
-        cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": mid_x, "y": top + 200}]})
-        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": mid_x, "y": top + 100}]})
-        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": mid_x, "y": top}]})
-        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+        touch(cdp, "touchStart", mid_x, top + 200)
+        touch(cdp, "touchMove", mid_x, top + 100)
+        touch(cdp, "touchMove", mid_x, top)
+        touch(cdp, "touchEnd")
         pg.wait_for_timeout(300)
         assert pg.evaluate("() => scrollY") == before
         assert ink_on_canvas(pg) > 0
@@ -120,10 +132,10 @@ def test_touch_drawing_works_and_does_not_scroll_the_page(chromium, site):
         box = canvas.bounding_box()
         for stroke in strokes:
             (x0, y0), (x1, y1) = [(box["x"] + x * sx, box["y"] + y * sy) for x, y in stroke]
-            cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x0, "y": y0}]})
-            cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": (x0 + x1) / 2, "y": y0}]})
-            cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x1, "y": y1}]})
-            cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+            touch(cdp, "touchStart", x0, y0)
+            touch(cdp, "touchMove", (x0 + x1) / 2, y0)
+            touch(cdp, "touchMove", x1, y1)
+            touch(cdp, "touchEnd")
         assert settled_prediction(pg) == str(label)
         assert pg.evaluate("() => scrollY") == before
     finally:

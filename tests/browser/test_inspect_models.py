@@ -13,6 +13,8 @@ from pycore import modelfile
 from pycore.data import load_subset
 
 MODEL = DIST / "models" / "default.npz"
+SIZES = modelfile.load(MODEL)[0].sizes  # the pretrained network, e.g. [784, 1024, 256, 10]
+PRETRAINED = ",".join(map(str, SIZES))
 
 
 def open_view(page, site, view):
@@ -83,41 +85,71 @@ def test_mistakes_and_first_layer_weights_are_shown(page, site):
     first = page.locator("#mistakes figure").first.inner_text()
     assert "is " in first and "said " in first and "%" in first
     page.wait_for_function("() => document.querySelector('#weights-shape').textContent !== ''")
-    assert page.inner_text("#weights-shape").startswith("W1: 512×784")
-    size = page.evaluate("() => [document.querySelector('#weights').width, document.querySelector('#weights').height]")
+    assert page.inner_text("#weights-shape").startswith(f"W1: {SIZES[1]}×784")
+    size = page.evaluate(
+        "() => ['width', 'height'].map((k) => document.querySelector('#weights')[k])"
+    )
     assert size[0] > 28 * 8 and size[1] > 28 * 8
 
 
 def test_a_corrupt_model_file_is_refused_and_the_current_model_kept(page, site):
     open_view(page, site, "models")
-    page.wait_for_function("() => document.querySelector('#model-info').dataset.sizes === '784,512,10'")
+    page.wait_for_function(
+        "s => document.querySelector('#model-info').dataset.sizes === s", arg=PRETRAINED
+    )
     whole = MODEL.read_bytes()
-    for name, data in [("notes.npz", b"this is not a model"), ("cut.npz", whole[: len(whole) // 2])]:
-        page.set_input_files("#model-upload", files=[{"name": name, "mimeType": "application/octet-stream", "buffer": data}])
+    for name, data in [
+        ("notes.npz", b"this is not a model"),
+        ("cut.npz", whole[: len(whole) // 2]),
+    ]:
+        page.set_input_files(
+            "#model-upload",
+            files=[{"name": name, "mimeType": "application/octet-stream", "buffer": data}],
+        )
         error = page.locator("#models-error")
         error.wait_for(state="visible")
         assert f"{name} was not loaded" in error.inner_text()
         assert "current model is unchanged" in error.inner_text()
         assert "Traceback" not in error.inner_text()
-    assert page.get_attribute("#model-info", "data-sizes") == "784,512,10"
+    assert page.get_attribute("#model-info", "data-sizes") == PRETRAINED
     page.goto(f"{site}/#/draw")
     label, strokes = digits.digit(0)
     draw_strokes(page, strokes)
-    page.wait_for_function("() => document.querySelector('[data-testid=prediction]').textContent !== ''")
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=prediction]').textContent !== ''"
+    )
     assert page.inner_text("[data-testid=prediction]") == str(label)
 
 
 def test_a_model_trained_by_the_cli_is_accepted(page, site, tmp_path):
     out = tmp_path / "cli-model.npz"
     run = subprocess.run(
-        [sys.executable, "-m", "pycore", "train", "--hidden", "16", "--epochs", "1", "--quiet",
-         "--data", str(DIST / "data" / "mnist-subset.npz"), "--out", str(out)],
-        cwd=ROOT, capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            "-m",
+            "pycore",
+            "train",
+            "--hidden",
+            "16",
+            "--epochs",
+            "1",
+            "--quiet",
+            "--data",
+            str(DIST / "data" / "mnist-subset.npz"),
+            "--out",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     cli_accuracy = float(run.stdout.strip().splitlines()[-1].split(":")[1])
     open_view(page, site, "models")
     page.set_input_files("#model-upload", str(out))
-    page.wait_for_function("() => document.querySelector('#model-info').dataset.sizes === '784,16,10'")
+    page.wait_for_function(
+        "() => document.querySelector('#model-info').dataset.sizes === '784,16,10'"
+    )
     assert "Loaded cli-model.npz" in page.inner_text("#models-message")
     assert not page.is_visible("#models-error")
     assert f"{cli_accuracy * 100:.2f}%" in page.inner_text("#model-info")
@@ -131,7 +163,9 @@ def test_a_model_trained_by_the_cli_is_accepted(page, site, tmp_path):
     # Reset brings the pretrained network back.
     open_view(page, site, "models")
     page.click("#model-reset")
-    page.wait_for_function("() => document.querySelector('#model-info').dataset.sizes === '784,512,10'")
+    page.wait_for_function(
+        "s => document.querySelector('#model-info').dataset.sizes === s", arg=PRETRAINED
+    )
 
 
 def test_the_downloaded_model_loads_in_cpython(page, site, tmp_path):
@@ -144,6 +178,6 @@ def test_the_downloaded_model_loads_in_cpython(page, site, tmp_path):
     download.save_as(path)
     net, meta = modelfile.load(path)
     default, _ = modelfile.load(MODEL)
-    assert net.sizes == default.sizes == [784, 512, 10]
+    assert net.sizes == default.sizes == SIZES
     for name, value in default.parameters().items():
         assert np.array_equal(net.parameters()[name], value), name

@@ -37,7 +37,9 @@ def test_a_real_held_out_digit_drawn_with_the_mouse_is_recognised(page):
     label, strokes = digits.digit(0)
     draw_strokes(page, strokes)
     assert wait_prediction(page) == str(label)
-    page.wait_for_function("() => document.querySelector('#announce').textContent.startsWith('Prediction')")
+    page.wait_for_function(
+        "() => document.querySelector('#announce').textContent.startsWith('Prediction')"
+    )
     assert page.inner_text("#announce").startswith(f"Prediction: {label}, ")
     # "What the network sees" shows the preprocessed 28x28 image, which has ink.
     ink = page.evaluate(
@@ -158,7 +160,9 @@ def test_a_damaged_runtime_package_is_refused_by_its_checksum(context, site):
     damaged[len(damaged) // 2] ^= 0xFF
     context.route(
         f"**/pyodide/{wheel.name}",
-        lambda route: route.fulfill(status=200, body=bytes(damaged), content_type="application/zip"),
+        lambda route: route.fulfill(
+            status=200, body=bytes(damaged), content_type="application/zip"
+        ),
     )
     pg = context.new_page()
     pg.goto(site + "/")

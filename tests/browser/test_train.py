@@ -54,7 +54,7 @@ def test_presets_fill_the_form(page, site):
     assert page.input_value("#f-hidden") == "10"
     assert page.input_value("#f-optimizer") == "sgd"
     page.select_option("#preset", "default")
-    assert page.input_value("#f-hidden") == "512"
+    assert page.input_value("#f-hidden") == "1024, 256"
     assert page.input_value("#f-optimizer") == "adam"
     assert page.is_checked("#f-augment")
     # Editing a field makes the preset "custom".
@@ -92,7 +92,9 @@ def test_a_small_run_trains_and_the_charts_follow(page, site):
     assert blue_line.sum() > 200, "the smoothed loss line is not on the chart"
     # The trained network is the one that answers the drawing now.
     page.goto(f"{site}/#/models")
-    page.wait_for_function("() => document.querySelector('#model-info').dataset.sizes === '784,16,10'")
+    page.wait_for_function(
+        "() => document.querySelector('#model-info').dataset.sizes === '784,16,10'"
+    )
 
 
 def test_pause_step_resume_and_stop(page, site):
@@ -135,7 +137,9 @@ def test_step_before_start_begins_a_paused_run(page, site):
 
 def test_a_huge_learning_rate_diverges_with_a_clear_message(page, site):
     open_train(page, site)
-    fill(page, hidden="16", optimizer="sgd", loss="mse", output="identity", lr="100", batch_size="64")
+    fill(
+        page, hidden="16", optimizer="sgd", loss="mse", output="identity", lr="100", batch_size="64"
+    )
     page.click("#train-start")
     assert wait_state(page, "diverged", "done") == "diverged"
     box = page.locator("#train-diverged")

@@ -18,10 +18,12 @@ export const PRESETS = {
   small: { ...BASE },
   lesson: { ...BASE, batch_size: "8000", epochs: "500" },
   default: {
-    ...BASE, hidden: "512", optimizer: "adam", lr: "0.001", lr_decay: "0.93", batch_size: "64",
-    epochs: "30", augment: true,
+    ...BASE, hidden: "1024, 256", optimizer: "adam", lr: "0.002", lr_schedule: "cosine",
+    batch_size: "128", epochs: "40", augment: true,
   },
 };
+// Settings of a preset that the form does not show; sent while the form matches that preset.
+const PRESET_EXTRAS = { default: { ema: 0.999, elastic: 3.5 } };
 const FIELDS = Object.keys(BASE);
 const CHART_MS = 200;
 const SMOOTHING = 0.9;
@@ -59,7 +61,7 @@ export function mountTrain(ctx) {
       const input = field(name);
       settings[name] = input.type === "checkbox" ? input.checked : input.value.trim();
     }
-    return settings;
+    return { ...settings, ...(PRESET_EXTRAS[preset.value] || {}) };
   }
 
   function clearErrors() {

@@ -149,6 +149,12 @@ def test_finetune_on_my_digits_reports_held_out_and_mnist_accuracy(page, tmp_pat
     held = int(re.search(r"(\d+) of yours held out", page.inner_text("#view-mine")).group(1))
     assert 20 <= held <= 30
     assert page.locator(".mine-item", has_text="held out").count() == held
+    # The run is drawn in the Train view's live charts, batch by batch.
+    page.click("#view-mine a[href='#/train']")
+    page.wait_for_function(
+        "() => Number(document.querySelector('#loss-chart').dataset.points || 0) > 0",
+        timeout=20_000,
+    )
     assert page.errors == []
 
 

@@ -230,6 +230,7 @@ export function mountCollection(section, ctx) {
       ftBar,
       ftState,
       ftProgress,
+      el("p", { class: "hint" }, "The loss per batch and the accuracy per epoch of the run are drawn live in ", el("a", { href: "#/train", text: "the Train view's charts" }), "."),
       ftResult,
     ),
     el("div", { class: "card", "aria-labelledby": "mine-grid-title" }, el("h2", { id: "mine-grid-title", text: "Every digit you labelled" }), grid),
@@ -551,6 +552,8 @@ export function mountCollection(section, ctx) {
       const info = await client.call("train_finetune", {
         ...packed(list), mnist_share: Number(mix.value) / 100, epochs: n, seed: seedNumber, holdout: 0.2,
       });
+      // The Train view shows this run in its live charts (loss per batch, accuracy per epoch).
+      events.dispatchEvent(new CustomEvent("training-started", { detail: { ...info, kind: "finetune" } }));
       heldOut = new Set(Array.from(info.held_out_index, (i) => list[i].id));
       tuning = { total: info.total_steps };
       ftStop.disabled = false;

@@ -72,6 +72,10 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--optimizer", "--optimiser", dest="optimizer", help="sgd, momentum or adam")
     train.add_argument("--lr", "--learning-rate", dest="lr", help="learning rate")
     train.add_argument("--lr-decay", dest="lr_decay", help="learning rate factor after each epoch")
+    train.add_argument(
+        "--lr-schedule", dest="lr_schedule", help="exponential (by --lr-decay) or cosine"
+    )
+    train.add_argument("--ema", help="weight averaging factor, e.g. 0.999 (0 = off)")
     train.add_argument("--batch-size", dest="batch_size", help="examples per step")
     train.add_argument("--epochs", help="passes over the 8,000 training digits")
     train.add_argument("--seed", help="seed for initialisation, shuffling and augmentation")
@@ -82,6 +86,10 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="random small rotations, shifts and scaling of training digits",
     )
+    train.add_argument("--rotation", help="augmentation: largest rotation in degrees")
+    train.add_argument("--shift", help="augmentation: largest shift in pixels")
+    train.add_argument("--scale", help="augmentation: largest relative change of size")
+    train.add_argument("--elastic", help="augmentation: largest elastic displacement in pixels")
     train.add_argument("--data", type=Path, help="digit subset file (default: the built site's)")
     train.add_argument("--out", type=Path, help="write the trained model here (.npz)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -116,11 +124,17 @@ def _settings(args: argparse.Namespace) -> Settings:
         "optimizer",
         "lr",
         "lr_decay",
+        "lr_schedule",
+        "ema",
         "batch_size",
         "epochs",
         "seed",
         "dtype",
         "augment",
+        "rotation",
+        "shift",
+        "scale",
+        "elastic",
     ):
         value = getattr(args, key)
         if value is not None:

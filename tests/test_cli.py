@@ -46,6 +46,9 @@ def test_lesson_prints_the_worked_example():
         ["train", "--batch-size", "0"],
         ["train", "--hidden", "12,x"],
         ["train", "--optimizer", "rmsprop"],
+        ["train", "--lr-schedule", "zigzag"],
+        ["train", "--ema", "1.5"],
+        ["train", "--elastic", "-1"],
         ["frobnicate"],
         ["lesson", "no-such-lesson"],
         ["evaluate"],
@@ -156,3 +159,21 @@ def test_unused_network_saves_and_predicts(tmp_path):
     result = pycore("predict", str(tmp_path / "m.npz"), str(tmp_path / "blank.npy"))
     assert result.returncode == 0
     assert result.stdout.strip().splitlines()[-1].startswith("predicted digit: ")
+
+
+def test_schedule_averaging_and_augmentation_flags_reach_the_saved_settings(tmp_path, subset):
+    out = tmp_path / "m.npz"
+    result = pycore(
+        "train", "--hidden", "8", "--epochs", "1", "--batch-size", "500", "--quiet",
+        "--lr-schedule", "cosine", "--ema", "0.9", "--augment", "--rotation", "5",
+        "--shift", "1", "--scale", "0.05", "--elastic", "1.5",
+        "--data", str(default_path()), "--out", str(out),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert re.fullmatch(r"test accuracy: 0\.\d{4}", result.stdout.strip().splitlines()[-1])
+    _, meta = modelfile.load(out)
+    training = meta["training"]
+    assert training["lr_schedule"] == "cosine" and training["ema"] == 0.9
+    assert (training["rotation"], training["shift"], training["scale"], training["elastic"]) == (
+        5.0, 1.0, 0.05, 1.5,
+    )  # fmt: skip

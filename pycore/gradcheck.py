@@ -18,6 +18,24 @@ def relative_error(analytic: np.ndarray, numeric: np.ndarray) -> float:
     return float(np.max(np.abs(analytic - numeric))) / scale
 
 
+def central_differences(net, x, y, flat: np.ndarray, entries: np.ndarray, h: float) -> np.ndarray:
+    """dL/dp by (L(p + h) - L(p - h)) / 2h for the ``entries`` of one parameter tensor.
+
+    ``flat`` is a flat *view* of the tensor, so nudging it nudges the network; every entry is
+    put back exactly as it was.
+    """
+    numeric = np.empty(len(entries))
+    for n, i in enumerate(entries):
+        saved = flat[i]
+        flat[i] = saved + h
+        up = net.evaluate_loss(x, y)
+        flat[i] = saved - h
+        down = net.evaluate_loss(x, y)
+        flat[i] = saved
+        numeric[n] = (up - down) / (2 * h)
+    return numeric
+
+
 def check_network(
     net: Network,
     x: np.ndarray,
@@ -44,15 +62,7 @@ def check_network(
         entries = np.arange(flat.size)
         if max_entries is not None and flat.size > max_entries:
             entries = np.sort(rng.choice(flat.size, max_entries, replace=False))
-        numeric = np.empty(entries.size)
-        for n, i in enumerate(entries):
-            saved = flat[i]
-            flat[i] = saved + h
-            up = net.evaluate_loss(x, y)
-            flat[i] = saved - h
-            down = net.evaluate_loss(x, y)
-            flat[i] = saved
-            numeric[n] = (up - down) / (2 * h)
+        numeric = central_differences(net, x, y, flat, entries, h)
         report[name] = {
             "error": relative_error(analytic[name].reshape(-1)[entries], numeric),
             "entries": int(entries.size),

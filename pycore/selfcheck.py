@@ -22,7 +22,7 @@ import time
 
 import numpy as np
 
-from .gradcheck import relative_error
+from .gradcheck import central_differences, relative_error
 from .lessons import LESSONS
 from .network import Network
 
@@ -105,15 +105,7 @@ def gradient_check(
     for name, p in net.parameters().items():
         flat = p.reshape(-1)
         picked = _entries(analytic[name], entries, rng)
-        numeric = np.empty(picked.size)
-        for n, i in enumerate(picked):
-            saved = flat[i]
-            flat[i] = saved + h
-            up = net.evaluate_loss(x, y)
-            flat[i] = saved - h
-            down = net.evaluate_loss(x, y)
-            flat[i] = saved
-            numeric[n] = (up - down) / (2 * h)
+        numeric = central_differences(net, x, y, flat, picked, h)
         error = relative_error(analytic[name].reshape(-1)[picked], numeric)
         rows.append(
             {

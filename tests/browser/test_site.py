@@ -4,31 +4,15 @@ from __future__ import annotations
 
 from urllib.parse import urlparse
 
-from conftest import DIST, draw_strokes, wait_ready
-
-from pycore.data import load_subset
-
-
-def _row_strokes(image):
-    """Horizontal strokes over the inked runs of each row of a 28x28 uint8 image."""
-    strokes = []
-    for y in range(28):
-        x = 0
-        while x < 28:
-            if image[y, x] > 127:
-                start = x
-                while x < 28 and image[y, x] > 127:
-                    x += 1
-                strokes.append([(start + 0.5, y + 0.5), (x - 0.5 + 0.01, y + 0.5)])
-            x += 1
-    return strokes
+from conftest import draw_strokes, wait_ready
+from digits import held_out, strokes_for
 
 
 def _predict_a_real_digit(pg) -> tuple[int, str]:
-    test = load_subset(DIST / "data" / "mnist-subset.npz").test
-    image, label = test.pixels[0].reshape(28, 28), int(test.labels[0])
+    pixels, labels = held_out()
     pg.click("[data-testid=clear]")
-    draw_strokes(pg, _row_strokes(image))
+    draw_strokes(pg, strokes_for(pixels[0]))
+    label = int(labels[0])
     pg.wait_for_function(
         "() => document.querySelector('[data-testid=prediction]').textContent.trim() !== ''",
         timeout=20_000,

@@ -3,7 +3,9 @@ hook that corrupts one gradient makes it fail visibly."""
 
 from __future__ import annotations
 
-from conftest import wait_ready
+from conftest import DIST, wait_ready
+
+from pycore import modelfile
 
 SUMMARY = "[data-testid=selfcheck-summary]"
 
@@ -34,14 +36,12 @@ def test_self_check_passes_on_the_pretrained_network(page):
     page.click("[data-nav=check]")
     result = _run_check(page)
     assert result["passed"] == "true", result
-    assert [r[0] for r in result["rows"]] == [
-        "layers.0.W",
-        "layers.0.b",
-        "layers.1.W",
-        "layers.1.b",
-    ]
+    # One row per parameter tensor of the shipped model, in order, with its shape.
+    net, _ = modelfile.load(DIST / "models" / "default.npz")
+    tensors = net.parameters()
+    assert [r[0] for r in result["rows"]] == list(tensors)
+    assert [r[3] for r in result["rows"]] == ["×".join(map(str, t.shape)) for t in tensors.values()]
     assert all(r[1] == "true" and r[2] < 1e-6 for r in result["rows"]), result
-    assert result["rows"][0][3] == "512×784"
     assert result["golden"] and set(result["golden"]) == {"true"}
     assert result["summary"].startswith("Passed")
     assert "0.9990889488055994" in page.inner_text("[data-testid=selfcheck-golden]")

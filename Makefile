@@ -16,6 +16,8 @@ data: setup
 site: setup
 	$(PY) scripts/build_site.py $(if $(SKIP_MODEL),--skip-model)
 
+# Serving needs no browser: skip installing Chromium (the tests install it).
+serve: export SKIP_BROWSER := 1
 serve: site
 	$(PY) scripts/serve.py --host $(HOST) --port $(PORT)
 

@@ -9,6 +9,8 @@ import numpy as np
 from conftest import draw_strokes
 from PIL import Image
 
+from pycore.train import RECIPES, Settings
+
 
 def open_train(page, site):
     page.goto(f"{site}/#/train")
@@ -53,10 +55,17 @@ def test_presets_fill_the_form(page, site):
     assert page.input_value("#f-epochs") == "500"
     assert page.input_value("#f-hidden") == "10"
     assert page.input_value("#f-optimizer") == "sgd"
-    page.select_option("#preset", "default")
-    assert page.input_value("#f-hidden") == "1024, 256"
-    assert page.input_value("#f-optimizer") == "adam"
-    assert page.is_checked("#f-augment")
+    # The strong default and the small preset are pycore's own recipes, field by field.
+    for name in ("default", "small"):
+        page.select_option("#preset", name)
+        recipe = Settings.from_dict(RECIPES[name]).to_dict()
+        hidden = [int(n) for n in page.input_value("#f-hidden").split(",")]
+        assert hidden == list(recipe["hidden"]), name
+        for key in ("activation", "output", "loss", "init", "optimizer", "lr_schedule"):
+            assert page.input_value(f"#f-{key}") == recipe[key], (name, key)
+        for key in ("lr", "lr_decay", "batch_size", "epochs", "seed"):
+            assert float(page.input_value(f"#f-{key}")) == recipe[key], (name, key)
+        assert page.is_checked("#f-augment") == recipe["augment"], name
     # Editing a field makes the preset "custom".
     fill(page, hidden="64")
     assert page.input_value("#preset") == "custom"

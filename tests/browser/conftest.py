@@ -15,7 +15,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 DIST = ROOT / "dist"
 sys.path.insert(0, str(ROOT / "scripts"))
-# The browser tests import their helpers by plain name (`from conftest import ...`, `import digits`).
+# The browser tests import their helpers by plain name (`from conftest import`, `import digits`).
 if str(Path(__file__).parent) not in sys.path:
     sys.path.insert(0, str(Path(__file__).parent))
 

@@ -18,6 +18,20 @@ def relative_error(analytic: np.ndarray, numeric: np.ndarray) -> float:
     return float(np.max(np.abs(analytic - numeric))) / scale
 
 
+def backprop_float64(net: Network, x, y):
+    """A float64 copy of ``net`` with backprop run once on ``(x, y)``, ready for differencing.
+
+    Returns ``(copy, x, targets, gradients)``: ``x`` in float64, ``y`` as the loss's targets, and
+    a copy of every parameter's backprop gradient (the differences overwrite the net's own).
+    """
+    net = net.astype(np.float64)
+    x = np.asarray(x, dtype=np.float64)
+    y = net.targets(y)
+    net.forward(x)
+    net.backward(y)
+    return net, x, y, {k: g.copy() for k, g in net.gradients().items()}
+
+
 def central_differences(net, x, y, flat: np.ndarray, entries: np.ndarray, h: float) -> np.ndarray:
     """dL/dp by (L(p + h) - L(p - h)) / 2h for the ``entries`` of one parameter tensor.
 
@@ -49,12 +63,7 @@ def check_network(
     Works on a float64 copy, so ``net`` is untouched. ``max_entries`` checks a random sample of
     entries per tensor (for large layers). Returns ``{name: {"error", "entries", "shape"}}``.
     """
-    net = net.astype(np.float64)
-    x = np.asarray(x, dtype=np.float64)
-    y = net.targets(y)
-    net.forward(x)
-    net.backward(y)
-    analytic = {k: g.copy() for k, g in net.gradients().items()}
+    net, x, y, analytic = backprop_float64(net, x, y)
     rng = rng if rng is not None else np.random.default_rng(0)
     report = {}
     for name, p in net.parameters().items():

@@ -22,7 +22,7 @@ import time
 
 import numpy as np
 
-from .gradcheck import central_differences, relative_error
+from .gradcheck import backprop_float64, central_differences, relative_error
 from .lessons import LESSONS
 from .network import Network
 
@@ -90,12 +90,7 @@ def gradient_check(
 
     Returns one row per tensor: ``name``, ``shape``, ``entries``, ``error``, ``passed``.
     """
-    net = net.astype(np.float64)
-    x = np.asarray(x, dtype=np.float64)
-    y = net.targets(y)
-    net.forward(x)
-    net.backward(y)
-    analytic = {k: g.copy() for k, g in net.gradients().items()}
+    net, x, y, analytic = backprop_float64(net, x, y)
     if corrupt is not None:
         if corrupt not in analytic:
             raise ValueError(f"there is no parameter tensor called {corrupt!r}")

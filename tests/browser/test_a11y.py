@@ -113,17 +113,21 @@ def _focus_visible(pg) -> bool:
     )
 
 
-def test_keyboard_only_draw_predict_train_and_step_through(page):
-    pg = page
-    # Draw a "1" with the keyboard cursor: lift to the top, pen down, a line downwards, pen up.
-    _tab_to(pg, "[data-testid=draw-canvas]")
-    assert _focus_visible(pg)
+def _draw_a_one_with_the_keyboard(pg) -> None:
+    """A "1" with the keyboard cursor: up to the top, pen down, a line downwards, pen up."""
     for _ in range(8):
         pg.keyboard.press("ArrowUp")
     pg.keyboard.press("Space")
     for _ in range(16):
         pg.keyboard.press("ArrowDown")
     pg.keyboard.press("Space")
+
+
+def test_keyboard_only_draw_predict_train_and_step_through(page):
+    pg = page
+    _tab_to(pg, "[data-testid=draw-canvas]")
+    assert _focus_visible(pg)
+    _draw_a_one_with_the_keyboard(pg)
     pg.keyboard.press("Enter")
     pg.wait_for_function(
         "() => document.querySelector('[data-testid=prediction]').textContent !== ''",
@@ -171,12 +175,7 @@ def test_my_digits_and_self_check_by_keyboard(page):
     pg.wait_for_selector("#view-mine[data-loaded=true]", state="attached", timeout=20_000)
     _tab_to(pg, "[data-testid=mine-canvas]")
     assert _focus_visible(pg)
-    for _ in range(8):
-        pg.keyboard.press("ArrowUp")
-    pg.keyboard.press("Space")
-    for _ in range(16):
-        pg.keyboard.press("ArrowDown")
-    pg.keyboard.press("Space")
+    _draw_a_one_with_the_keyboard(pg)
     pg.keyboard.press("1")  # the digit key labels the drawing
     pg.wait_for_function(
         "() => document.querySelector('[data-testid=mine-grid]').dataset.count === '1'"

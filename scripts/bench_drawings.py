@@ -27,7 +27,7 @@ from pycore.modelfile import load  # noqa: E402
 from pycore.preprocess import to_mnist  # noqa: E402
 
 CANVAS = 280
-PEN = 20  # web/js/draw.js LINE_WIDTH
+PEN = 20  # web/js/pad.js LINE_WIDTH
 
 # name: (digit height range in canvas px, rotation range in degrees, pen width, off-centre)
 KINDS = {

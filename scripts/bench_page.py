@@ -165,20 +165,6 @@ def start_server():
     return server
 
 
-def row_strokes(image):
-    strokes = []
-    for y in range(28):
-        x = 0
-        while x < 28:
-            if image[y, x] > 127:
-                start = x
-                while x < 28 and image[y, x] > 127:
-                    x += 1
-                strokes.append([(start + 0.5, y + 0.5), (x - 0.49, y + 0.5)])
-            x += 1
-    return strokes
-
-
 def wait_ready(pg):
     pg.wait_for_function("() => document.body.dataset.ready === 'true'", timeout=120_000)
 
@@ -198,14 +184,7 @@ def draw_to_prediction(pg, image) -> float:
         document.addEventListener('pointerup', () => { window.__up = performance.now(); window.__pred = null; }, true);
     }"""
     )
-    box = pg.locator("[data-testid=draw-canvas]").bounding_box()
-    sx, sy = box["width"] / 28, box["height"] / 28
-    for stroke in row_strokes(image):
-        (x0, y0), (x1, y1) = stroke
-        pg.mouse.move(box["x"] + x0 * sx, box["y"] + y0 * sy)
-        pg.mouse.down()
-        pg.mouse.move(box["x"] + x1 * sx, box["y"] + y1 * sy, steps=2)
-        pg.mouse.up()
+    browser.draw_strokes(pg, browser.strokes_for(image))
     pg.wait_for_function(
         "() => window.__pred !== null && window.__pred >= window.__up", timeout=20_000
     )

@@ -1,7 +1,8 @@
 """Find a Chromium for Playwright: $CHROMIUM, Debian's package, or Playwright's own download.
 
 Prints the path of the executable to use (empty when Playwright's own browser should be used) and
-exits 1 when none is found. The tests and the benchmarks import ``launch_args``.
+exits 1 when none is found. The tests, the benchmarks and the screenshot import ``launch_args``,
+and draw real digits on the page with ``strokes_for`` and ``draw_strokes``.
 """
 
 from __future__ import annotations
@@ -41,6 +42,44 @@ def launch_args() -> dict:
     """Keyword arguments for ``playwright.chromium.launch``."""
     path = executable()
     return {"executable_path": path, "args": ARGS} if path else {"args": ARGS}
+
+
+def strokes_for(pixels, threshold: int = 127) -> list[list[tuple[float, float]]]:
+    """Horizontal strokes through the inked pixels, in 28x28 image coordinates (pixel centres).
+
+    A digit's pixels brighter than ``threshold`` are joined into runs, row by row; each run is
+    one stroke, which is how a person would trace it with a thick pen.
+    """
+    import numpy as np
+
+    image = np.asarray(pixels).reshape(28, 28)
+    strokes = []
+    for row in range(28):
+        ink = image[row] > threshold
+        col = 0
+        while col < 28:
+            if ink[col]:
+                start = col
+                while col < 28 and ink[col]:
+                    col += 1
+                y = row + 0.5
+                strokes.append([(start + 0.5, y), (col - 0.5, y)])
+            else:
+                col += 1
+    return strokes
+
+
+def draw_strokes(pg, strokes, selector="[data-testid=draw-canvas]", size=28) -> None:
+    """Draw polylines in ``size`` x ``size`` image coordinates onto a canvas with the mouse."""
+    box = pg.locator(selector).bounding_box()
+    sx, sy = box["width"] / size, box["height"] / size
+    for stroke in strokes:
+        (x0, y0), rest = stroke[0], stroke[1:]
+        pg.mouse.move(box["x"] + x0 * sx, box["y"] + y0 * sy)
+        pg.mouse.down()
+        for x, y in rest:
+            pg.mouse.move(box["x"] + x * sx, box["y"] + y * sy, steps=2)
+        pg.mouse.up()
 
 
 if __name__ == "__main__":

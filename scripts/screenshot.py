@@ -18,7 +18,6 @@ sys.path.insert(0, str(ROOT))
 
 import browser  # noqa: E402
 import serve  # noqa: E402
-from bench_page import row_strokes  # noqa: E402
 
 from pycore.data import load_subset  # noqa: E402
 
@@ -40,13 +39,7 @@ def main() -> None:
         pg = b.new_page(viewport={"width": args.width, "height": args.height})
         pg.goto(server.url + "/")
         pg.wait_for_function("() => document.body.dataset.ready === 'true'", timeout=120_000)
-        box = pg.locator("[data-testid=draw-canvas]").bounding_box()
-        sx, sy = box["width"] / 28, box["height"] / 28
-        for (x0, y0), (x1, y1) in row_strokes(image):
-            pg.mouse.move(box["x"] + x0 * sx, box["y"] + y0 * sy)
-            pg.mouse.down()
-            pg.mouse.move(box["x"] + x1 * sx, box["y"] + y1 * sy, steps=2)
-            pg.mouse.up()
+        browser.draw_strokes(pg, browser.strokes_for(image))
         pg.wait_for_function(
             "() => document.querySelector('[data-testid=prediction]').textContent.trim() !== ''"
         )

@@ -21,6 +21,7 @@ if str(Path(__file__).parent) not in sys.path:
 
 import browser  # noqa: E402
 import serve  # noqa: E402
+from browser import draw_strokes  # noqa: E402, F401  (the tests import it from here)
 
 pytestmark = pytest.mark.browser
 READY_TIMEOUT_MS = 60_000
@@ -78,16 +79,3 @@ def wait_ready(pg, timeout: float = READY_TIMEOUT_MS) -> None:
     )
     state = pg.evaluate("() => document.body.dataset.ready")
     assert state == "true", f"page did not become ready: {pg.inner_text('body')[:500]}"
-
-
-def draw_strokes(pg, strokes, selector="[data-testid=draw-canvas]", size=28):
-    """Draw polylines given in 28x28 image coordinates onto the canvas with the mouse."""
-    box = pg.locator(selector).bounding_box()
-    sx, sy = box["width"] / size, box["height"] / size
-    for stroke in strokes:
-        (x0, y0), rest = stroke[0], stroke[1:]
-        pg.mouse.move(box["x"] + x0 * sx, box["y"] + y0 * sy)
-        pg.mouse.down()
-        for x, y in rest:
-            pg.mouse.move(box["x"] + x * sx, box["y"] + y * sy, steps=2)
-        pg.mouse.up()

@@ -1,7 +1,7 @@
 """Real held-out digits as mouse strokes, for drawing them on the page as a person would.
 
 A digit's pixels brighter than half are joined into horizontal runs, row by row; each run becomes
-one stroke in 28x28 image coordinates (``conftest.draw_strokes`` scales them to the canvas).
+one stroke in 28x28 image coordinates (scripts/browser.py: ``strokes_for``, ``draw_strokes``).
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+from browser import strokes_for  # noqa: F401  (the tests import it from here)
 
 from pycore.data import subset_from_bytes
 
@@ -21,25 +22,6 @@ def held_out():
     """The held-out split of the built site's digit file: (pixels (N, 784) uint8, labels (N,))."""
     subset = subset_from_bytes(DATA.read_bytes())
     return subset.test.pixels, subset.test.labels
-
-
-def strokes_for(pixels: np.ndarray, threshold: int = 127) -> list[list[tuple[float, float]]]:
-    """Horizontal strokes through the inked pixels, in 28x28 image coordinates (pixel centres)."""
-    image = np.asarray(pixels).reshape(28, 28)
-    strokes = []
-    for row in range(28):
-        ink = image[row] > threshold
-        col = 0
-        while col < 28:
-            if ink[col]:
-                start = col
-                while col < 28 and ink[col]:
-                    col += 1
-                y = row + 0.5
-                strokes.append([(start + 0.5, y), (col - 0.5, y)])
-            else:
-                col += 1
-    return strokes
 
 
 def first_of_each_class() -> list[tuple[int, int, list]]:

@@ -193,8 +193,12 @@ def test_same_seed_same_run_and_new_seed_draws_another(page):
 
     def first_batch_loss() -> str:
         page.click("#train-step")
+        # The new run is paused after its one batch; until then the summary may still hold the
+        # previous run's loss (the run is reset only when the worker answers the start).
         page.wait_for_function(
-            "() => document.querySelector('#loss-summary').dataset.loss", timeout=30_000
+            "() => document.querySelector('#train-form').dataset.state === 'paused'"
+            " && document.querySelector('#loss-summary').dataset.loss",
+            timeout=30_000,
         )
         loss = page.get_attribute("#loss-summary", "data-loss")
         page.click("#train-stop")

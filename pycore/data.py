@@ -14,8 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .npzfile import FormatError, from_bytes, to_bytes
+from .npzfile import FormatError, from_bytes, read_file, to_bytes
 
+MAX_FILE_BYTES = 256 * 2**20
+"""Largest digit file read from disk; its arrays unpack to at most 256 MB too (340,000 digits)."""
 IMAGE_SIDE = 28
 IMAGE_SIZE = IMAGE_SIDE * IMAGE_SIDE
 N_CLASSES = 10
@@ -101,10 +103,17 @@ def default_path() -> Path:
 
 
 def load_subset(path: str | Path | None = None) -> Subset:
-    """Load the subset from ``path`` (default: the built site's copy)."""
-    path = Path(path) if path is not None else default_path()
-    if not path.exists():
-        raise FileNotFoundError(
-            f"{path} does not exist; build it with `make data` (or `make site`)."
-        )
-    return subset_from_bytes(path.read_bytes())
+    """Load the subset from ``path`` (default: the built site's copy).
+
+    Raises:
+        FileNotFoundError: no ``path`` was given and the site has not been built.
+        FormatError: ``path`` is missing, not a regular file, too large, or not a digit file;
+            the message does not repeat the path.
+    """
+    if path is None:
+        path = default_path()
+        if not path.exists():
+            raise FileNotFoundError(
+                f"{path} does not exist; build it with `make data` (or `make site`)."
+            )
+    return subset_from_bytes(read_file(path, "digit file", MAX_FILE_BYTES))

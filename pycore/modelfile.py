@@ -4,11 +4,17 @@ The record (array ``__meta__``, UTF-8 JSON) holds the format version, layer size
 loss, dtype, the training settings and the accuracy reached. Loading checks everything before
 building anything, so a bad file raises :class:`ModelFileError` with a message for a person and
 never leaves a half-loaded model. Files are read with ``allow_pickle=False``, always.
+
+The record is checked for size and nesting depth before ``json.loads`` sees it, and integers are
+limited while parsing: the JSON parser recurses once per level of nesting, and in the page a
+deep enough record would overflow the browser's stack and kill the Python runtime for good.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -17,12 +23,21 @@ from . import __version__
 from .activations import ACTIVATIONS
 from .losses import LOSSES
 from .network import Network
-from .npzfile import FormatError, from_bytes, to_bytes
+from .npzfile import FormatError, from_bytes, read_file, shorten, to_bytes
 
 FORMAT = "pycore-model"
 FORMAT_VERSION = 1
 MAX_UNITS = 8192
+MAX_LAYERS = 64
 MAX_PARAMETERS = 50_000_000
+MAX_PARAMETER_BYTES = 200 * 2**20
+"""Largest total size of a model's weights and biases (a float64 model holds half as many)."""
+MAX_RECORD_BYTES = 2**20
+MAX_DEPTH = 32
+MAX_INT_DIGITS = 18
+DIGITS = (784, 10)
+"""Input and output width of a network that reads 28x28 digits and scores the ten classes."""
+_MAX_FILE_BYTES = MAX_PARAMETER_BYTES + MAX_RECORD_BYTES + 2**20
 
 
 class ModelFileError(FormatError):
@@ -52,28 +67,115 @@ def to_bytes_model(
 def save(
     net: Network, path: str | Path, training: dict | None = None, metrics: dict | None = None
 ) -> None:
-    Path(path).write_bytes(to_bytes_model(net, training, metrics))
+    """Write the model file; a failed write leaves any earlier file at ``path`` as it was."""
+    path = Path(path)
+    data = to_bytes_model(net, training, metrics)
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        partial.write_bytes(data)
+        partial.replace(path)
+    finally:
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
+
+
+_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*+(")?|[\[{]|[\]}]', re.DOTALL)
+
+
+def _check_depth(text: str) -> None:
+    """Refuse nesting deeper than ``MAX_DEPTH``, counting brackets outside strings, no recursion."""
+    depth = 0
+    for token in _TOKENS.finditer(text):
+        first = text[token.start()]
+        if first == '"':
+            if token.group(1) is None:
+                raise ModelFileError("The model description inside the file is corrupt.")
+        elif first in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise ModelFileError(
+                    f"The model description is nested more than {MAX_DEPTH} levels deep; refused."
+                )
+        else:
+            depth -= 1
+
+
+def _parse_int(digits: str) -> int:
+    if len(digits.lstrip("-")) > MAX_INT_DIGITS:
+        raise ModelFileError(
+            f"The model description holds a number with {len(digits):,} digits; refused."
+        )
+    return int(digits)
 
 
 def _meta(arrays: dict[str, np.ndarray]) -> dict:
     raw = arrays.pop("__meta__", None)
     if raw is None or raw.dtype != np.uint8 or raw.ndim != 1:
         raise ModelFileError("This is not a pycore model file: it has no model description.")
+    if raw.size > MAX_RECORD_BYTES:
+        raise ModelFileError(
+            f"The model description is {raw.size / 2**20:.1f} MB; at most "
+            f"{MAX_RECORD_BYTES // 2**10} KB is read."
+        )
     try:
-        meta = json.loads(raw.tobytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        text = raw.tobytes().decode("utf-8")
+    except UnicodeDecodeError:
+        raise ModelFileError("The model description inside the file is corrupt.") from None
+    _check_depth(text)
+    try:
+        meta = json.loads(text, parse_int=_parse_int)
+    except ModelFileError:
+        raise
+    except (ValueError, RecursionError):  # JSONDecodeError is a ValueError
         raise ModelFileError("The model description inside the file is corrupt.") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ModelFileError("This is not a pycore model file.")
     version = meta.get("version")
-    if not isinstance(version, int) or version < 1:
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise ModelFileError("The model file has no valid format version.")
     if version > FORMAT_VERSION:
         raise ModelFileError(
             f"The model file was written by a newer pycore (format {version}); this one reads "
             f"format {FORMAT_VERSION}. Update pycore to load it."
         )
+    for key in ("training", "metrics"):
+        if not isinstance(meta.get(key, {}), dict):
+            raise ModelFileError(f"The model file's {key!r} entry is not a table of values.")
     return meta
+
+
+def check_size(sizes: list[int], dtype: str | np.dtype = "float32") -> None:
+    """Refuse a network whose model file could not be loaded back (see ``MAX_PARAMETERS``).
+
+    Call it before training, so that hours of work never end in a file that is then refused.
+
+    Raises:
+        ModelFileError: too many layers, units, parameters or bytes of parameters.
+    """
+    if len(sizes) - 1 > MAX_LAYERS:
+        raise ModelFileError(f"The network has {len(sizes) - 1} layers; at most {MAX_LAYERS}.")
+    count = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:], strict=True))
+    nbytes = count * np.dtype(dtype).itemsize
+    if count > MAX_PARAMETERS or nbytes > MAX_PARAMETER_BYTES:
+        raise ModelFileError(
+            f"The network has {count:,} parameters ({nbytes / 2**20:,.0f} MB): too large to load "
+            f"as a model file (at most {MAX_PARAMETERS:,} parameters and "
+            f"{MAX_PARAMETER_BYTES // 2**20} MB)."
+        )
+
+
+def check_fits(sizes: list[int], expect: tuple[int, int] = DIGITS) -> None:
+    """Refuse a network whose input and output widths are not ``expect`` (digits: 784 and 10).
+
+    Raises:
+        ModelFileError: the first or last layer size differs, with what the file has.
+    """
+    n_in, n_out = expect
+    if sizes[0] != n_in or sizes[-1] != n_out:
+        raise ModelFileError(
+            f"The model takes {sizes[0]} inputs and gives {sizes[-1]} outputs; a digit model "
+            f"takes {n_in} (28x28 pixels) and gives {n_out} (one score per digit)."
+        )
 
 
 def _check_architecture(meta: dict) -> tuple[list[int], list[str], str, np.dtype]:
@@ -83,6 +185,10 @@ def _check_architecture(meta: dict) -> tuple[list[int], list[str], str, np.dtype
         meta.get("loss"),
         meta.get("dtype"),
     )
+    if isinstance(sizes, list) and len(sizes) - 1 > MAX_LAYERS:
+        raise ModelFileError(
+            f"The model file describes {len(sizes) - 1} layers; at most {MAX_LAYERS}."
+        )
     if (
         not isinstance(sizes, list)
         or len(sizes) < 2
@@ -90,35 +196,62 @@ def _check_architecture(meta: dict) -> tuple[list[int], list[str], str, np.dtype
             isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= MAX_UNITS for n in sizes
         )
     ):
-        raise ModelFileError(f"The model file has invalid layer sizes: {sizes!r}.")
+        raise ModelFileError(f"The model file has invalid layer sizes: {shorten(sizes)}.")
     if sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:], strict=True)) > MAX_PARAMETERS:
         raise ModelFileError("The model file describes a network too large to load.")
+    if not isinstance(dtype, str) or dtype not in ("float32", "float64"):
+        raise ModelFileError(f"The model file has an unsupported dtype: {shorten(dtype)}.")
+    check_size(sizes, dtype)
     if not isinstance(acts, list) or len(acts) != len(sizes) - 1:
         raise ModelFileError("The model file does not give one activation per layer.")
     for name in acts:
-        if name not in ACTIVATIONS:
-            raise ModelFileError(f"The model file uses an unknown activation: {name!r}.")
-    if loss not in LOSSES:
-        raise ModelFileError(f"The model file uses an unknown loss: {loss!r}.")
-    if dtype not in ("float32", "float64"):
-        raise ModelFileError(f"The model file has an unsupported dtype: {dtype!r}.")
+        if not isinstance(name, str) or name not in ACTIVATIONS:
+            raise ModelFileError(f"The model file uses an unknown activation: {shorten(name)}.")
+    if not isinstance(loss, str) or loss not in LOSSES:
+        raise ModelFileError(f"The model file uses an unknown loss: {shorten(loss)}.")
     return sizes, acts, loss, np.dtype(dtype)
 
 
-def from_bytes_model(data: bytes | bytearray | memoryview) -> tuple[Network, dict]:
+def _check_outputs(net: Network) -> None:
+    """Refuse weights so large that ordinary inputs (blank, full, random ink) overflow."""
+    probe = np.vstack(
+        [
+            np.zeros(net.sizes[0]),
+            np.ones(net.sizes[0]),
+            np.random.default_rng(0).random(net.sizes[0]),
+        ]
+    )
+    with np.errstate(all="ignore"):
+        finite = np.all(np.isfinite(net.predict_proba(probe)))
+    if not finite:
+        raise ModelFileError(
+            "The model's weights are so large that its outputs overflow to infinity or NaN; "
+            "the model is unusable."
+        )
+
+
+def from_bytes_model(
+    data: bytes | bytearray | memoryview, expect: tuple[int, int] | None = None
+) -> tuple[Network, dict]:
     """Build the network a model file describes; returns ``(network, meta)``.
 
+    With ``expect=(n_in, n_out)`` (``DIGITS`` for anything that reads drawings), a network of
+    other input or output width is refused too.
+
     Raises:
-        ModelFileError: the file is truncated, corrupt, hostile, inconsistent or too new.
+        ModelFileError: the file is truncated, corrupt, hostile, inconsistent, too new, too
+            large, does not fit ``expect``, or its outputs overflow.
     """
     try:
-        arrays = from_bytes(data, what="model file")
+        arrays = from_bytes(data, what="model file", max_bytes=_MAX_FILE_BYTES)
     except ModelFileError:
         raise
     except FormatError as error:
         raise ModelFileError(str(error)) from None
     meta = _meta(arrays)
     sizes, acts, loss, dtype = _check_architecture(meta)
+    if expect is not None:
+        check_fits(sizes, expect)
     expected = {}
     for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
         expected[f"layers.{i}.W"] = (n_out, n_in)
@@ -144,13 +277,20 @@ def from_bytes_model(data: bytes | bytearray | memoryview) -> tuple[Network, dic
     except ValueError as error:
         raise ModelFileError(f"The model file describes an invalid network: {error}.") from None
     net.set_parameters(arrays)
+    _check_outputs(net)
     return net, meta
 
 
-def load(path: str | Path) -> tuple[Network, dict]:
-    """Load a model file from disk; see :func:`from_bytes_model`."""
+def load(path: str | Path, expect: tuple[int, int] | None = None) -> tuple[Network, dict]:
+    """Load a model file from disk; see :func:`from_bytes_model`.
+
+    Only a regular file no larger than a model can be is read (see
+    :func:`pycore.npzfile.read_file`); the error message does not repeat the path.
+    """
     try:
-        data = Path(path).read_bytes()
-    except OSError as error:
-        raise ModelFileError(f"Cannot read {path}: {error.strerror or error}.") from None
-    return from_bytes_model(data)
+        data = read_file(path, "model file", _MAX_FILE_BYTES)
+    except ModelFileError:
+        raise
+    except FormatError as error:
+        raise ModelFileError(str(error)) from None
+    return from_bytes_model(data, expect)

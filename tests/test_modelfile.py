@@ -149,3 +149,110 @@ def test_header_claiming_more_data_than_present_is_refused(net):
         archive.writestr("layers.0.W.npy", header.getvalue() + b"\0" * 64)
     with pytest.raises(ModelFileError, match="truncated"):
         modelfile.from_bytes_model(buffer.getvalue())
+
+
+def _with_record(net: Network, text: str) -> bytes:
+    arrays = dict(net.parameters())
+    arrays["__meta__"] = np.frombuffer(text.encode(), dtype=np.uint8)
+    return to_bytes(arrays)
+
+
+HOSTILE_RECORDS = {
+    "100,000 nested lists": ("[" * 100_000, "nested"),
+    "deep inside a valid start": ('{"format": "pycore-model", "x": ' + "[" * 5000, "nested"),
+    "5,000-digit integer": ('{"format": "pycore-model", "version": ' + "9" * 5000 + "}", "digits"),
+    "unterminated string": ('{"format": "pycore-model", "x": "' + "\\\\" * 100, "corrupt"),
+    "over a megabyte": ('{"format": "pycore-model", "x": "' + "a" * 2**20 + '"}', "MB"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE_RECORDS))
+def test_hostile_records_are_refused_before_the_json_parser_recurses(case, net):
+    text, message = HOSTILE_RECORDS[case]
+    with pytest.raises(ModelFileError, match=message) as info:
+        modelfile.from_bytes_model(_with_record(net, text))
+    assert len(str(info.value)) <= 300
+
+
+WRONG_TYPES = {
+    "a list as the loss": ("loss", ["cross_entropy"], "loss"),
+    "a number as an activation": ("activations", [1, "softmax"], "activation"),
+    "sizes as strings": ("sizes", ["784", "16", "10"], "sizes"),
+    "booleans as sizes": ("sizes", [784, True, 10], "sizes"),
+    "a list as the dtype": ("dtype", ["float32"], "dtype"),
+    "a list as the training settings": ("training", [1, 2], "training"),
+    "a string as the version": ("version", "1", "version"),
+    "65 layers": ("sizes", [784] + [4] * 64 + [10], "layers"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(WRONG_TYPES))
+def test_every_field_of_the_record_is_type_checked(case, net):
+    key, value, message = WRONG_TYPES[case]
+    with pytest.raises(ModelFileError, match=message):
+        modelfile.from_bytes_model(_rewrite(modelfile.to_bytes_model(net), _set(key, value)))
+
+
+def test_a_200000_layer_record_gives_a_short_message(net):
+    data = _rewrite(modelfile.to_bytes_model(net), _set("sizes", [7] * 200_000))
+    with pytest.raises(ModelFileError) as info:
+        modelfile.from_bytes_model(data)
+    assert len(str(info.value)) <= 300
+
+
+def test_a_model_that_does_not_fit_digits_is_refused_only_when_digits_are_expected(rng):
+    other = Network.build([784, 16, 13], ["relu", "softmax"], "cross_entropy", rng=rng)
+    data = modelfile.to_bytes_model(other)
+    assert modelfile.from_bytes_model(data)[0].sizes == [784, 16, 13]
+    with pytest.raises(ModelFileError, match="gives 13 outputs"):
+        modelfile.from_bytes_model(data, expect=modelfile.DIGITS)
+    with pytest.raises(ModelFileError, match="takes 100 inputs"):
+        modelfile.check_fits([100, 10])
+
+
+def test_weights_that_overflow_on_ordinary_inputs_are_refused(net):
+    def huge(arrays, meta):
+        arrays["layers.0.W"] = np.full_like(arrays["layers.0.W"], 1e37)
+
+    with pytest.raises(ModelFileError, match="overflow"):
+        modelfile.from_bytes_model(_rewrite(modelfile.to_bytes_model(net), huge))
+
+
+def test_every_network_the_cli_accepts_can_be_saved_or_is_refused_before_training():
+    """The size check is what the CLI calls before training: what passes it loads back."""
+    modelfile.check_size([784, 4096, 4096, 4096, 10], "float32")  # 147 MB: loads
+    with pytest.raises(ModelFileError, match="too large"):
+        modelfile.check_size([784, 4096, 4096, 4096, 4096, 10], "float32")
+    with pytest.raises(ModelFileError, match="too large"):
+        modelfile.check_size([784, 4096, 4096, 4096, 10], "float64")
+    widest = [784, *[4096] * 8, 10]
+    with pytest.raises(ModelFileError):
+        modelfile.check_size(widest, "float32")
+
+
+def test_a_failed_save_keeps_the_file_that_was_there(net, tmp_path, monkeypatch):
+    path = tmp_path / "m.npz"
+    modelfile.save(net, path)
+    before = path.read_bytes()
+
+    def full_disk(self, data):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(type(path), "write_bytes", full_disk)
+    with pytest.raises(OSError):
+        modelfile.save(net, path, {"lr": 1})
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["m.npz"]
+
+
+@pytest.mark.parametrize("kind", ["directory", "fifo", "device", "missing"])
+def test_load_reads_regular_files_only(kind, tmp_path):
+    import os
+
+    path = {"directory": tmp_path, "device": "/dev/zero", "missing": tmp_path / "nope.npz"}.get(
+        kind, tmp_path / "fifo"
+    )
+    if kind == "fifo":
+        os.mkfifo(path)
+    with pytest.raises(ModelFileError):
+        modelfile.load(path)

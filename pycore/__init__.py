@@ -1,9 +1,10 @@
 """pycore: a neural network written from scratch in NumPy.
 
 Small enough to read top to bottom: dense layers (:mod:`pycore.layers`), activations and losses
-with their derivatives beside them, optimisers, a network whose one ``train_step`` serves
-training, lessons and the step-through trace, a trainer that works in slices, metrics, model
-files and the MNIST subset. Names follow the maths: ``z``, ``a``, ``W``, ``b``, and ``dX`` for
+with their derivatives beside them, optimisers, a network whose one training step serves
+training and lessons (``train_step``) and the step-through (``trace_step``), a table of settings
+(:mod:`pycore.settings`), a trainer that works in slices, metrics, model files and the MNIST
+subset. Names follow the maths: ``z``, ``a``, ``W``, ``b``, and ``dX`` for
 dL/dX. It depends on NumPy alone and runs unchanged in CPython and in Pyodide.
 """
 

@@ -14,6 +14,7 @@ class Activation:
     """Base class: ``forward(z) -> a`` and ``backward(z, a, da) -> dz``."""
 
     name = "activation"
+    label = "activation"  # what the page calls it
     formula = "a = f(z)"
     derivative = "dz = f'(z) * da"
 
@@ -29,6 +30,7 @@ class Activation:
 
 class Sigmoid(Activation):
     name = "sigmoid"
+    label = "sigmoid"
     formula = "a = 1 / (1 + exp(-z))"
     derivative = "dz = a * (1 - a) * da"
 
@@ -44,6 +46,7 @@ class Sigmoid(Activation):
 
 class Tanh(Activation):
     name = "tanh"
+    label = "tanh"
     formula = "a = tanh(z)"
     derivative = "dz = (1 - a^2) * da"
 
@@ -56,6 +59,7 @@ class Tanh(Activation):
 
 class ReLU(Activation):
     name = "relu"
+    label = "ReLU"
     formula = "a = max(0, z)"
     derivative = "dz = da where z > 0, else 0"
 
@@ -68,6 +72,7 @@ class ReLU(Activation):
 
 class Identity(Activation):
     name = "identity"
+    label = "identity"
     formula = "a = z"
     derivative = "dz = da"
 
@@ -80,6 +85,7 @@ class Identity(Activation):
 
 class Softmax(Activation):
     name = "softmax"
+    label = "softmax"
     formula = "a_i = exp(z_i) / sum_j exp(z_j)"
     derivative = "dz = a * (da - sum_j(da_j * a_j))"
 

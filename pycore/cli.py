@@ -1,25 +1,37 @@
 """``python -m pycore``: train, evaluate, predict and run the lessons from a terminal.
 
 ``train`` and ``evaluate`` end with the line ``test accuracy: 0.XXXX``. Bad arguments print a
-usage message and exit with code 2; a file that cannot be used exits with code 1 and says why.
+usage message and exit with code 2; a file that cannot be used exits with code 1 and says why
+in one line, ``error: FILE: problem``, before any training starts where it can.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
 from . import metrics, modelfile
-from .data import load_subset
+from .data import Subset, default_path, load_subset
 from .lessons import LESSONS
 from .npzfile import FormatError
-from .pngfile import read_png
+from .pngfile import fit, read_image
 from .preprocess import to_mnist
+from .settings import add_arguments, from_arguments
 from .train import RECIPES, Settings, SettingsError, Trainer
+
+
+class InputError(Exception):
+    """A file the command cannot use: printed as ``error: FILE: problem``, exit code 1."""
+
+    def __init__(self, path: Path, problem: object):
+        super().__init__(f"{path}: {problem}")
 
 
 class ProgressBar:
@@ -62,34 +74,7 @@ def _parser() -> argparse.ArgumentParser:
 
     train = sub.add_parser("train", help="train a network on the MNIST subset")
     train.add_argument("--recipe", choices=sorted(RECIPES), help="start from a named recipe")
-    train.add_argument(
-        "--hidden", "--layers", dest="hidden", help="hidden layer sizes, e.g. 128 or 256,128"
-    )
-    train.add_argument("--activation", help="hidden activation: relu, sigmoid, tanh, identity")
-    train.add_argument("--output", help="output activation: softmax, sigmoid, identity")
-    train.add_argument("--loss", help="cross_entropy or mse")
-    train.add_argument("--init", help="initialiser: he, xavier, normal, uniform")
-    train.add_argument("--optimizer", "--optimiser", dest="optimizer", help="sgd, momentum or adam")
-    train.add_argument("--lr", "--learning-rate", dest="lr", help="learning rate")
-    train.add_argument("--lr-decay", dest="lr_decay", help="learning rate factor after each epoch")
-    train.add_argument(
-        "--lr-schedule", dest="lr_schedule", help="exponential (by --lr-decay) or cosine"
-    )
-    train.add_argument("--ema", help="weight averaging factor, e.g. 0.999 (0 = off)")
-    train.add_argument("--batch-size", dest="batch_size", help="examples per step")
-    train.add_argument("--epochs", help="passes over the 8,000 training digits")
-    train.add_argument("--seed", help="seed for initialisation, shuffling and augmentation")
-    train.add_argument("--dtype", help="float32 (default) or float64")
-    train.add_argument(
-        "--augment",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="random small rotations, shifts and scaling of training digits",
-    )
-    train.add_argument("--rotation", help="augmentation: largest rotation in degrees")
-    train.add_argument("--shift", help="augmentation: largest shift in pixels")
-    train.add_argument("--scale", help="augmentation: largest relative change of size")
-    train.add_argument("--elastic", help="augmentation: largest elastic displacement in pixels")
+    add_arguments(train)  # one flag per training setting, from pycore.settings.TABLE
     train.add_argument("--data", type=Path, help="digit subset file (default: the built site's)")
     train.add_argument("--out", type=Path, help="write the trained model here (.npz)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -115,30 +100,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _settings(args: argparse.Namespace) -> Settings:
     values = dict(RECIPES[args.recipe]) if args.recipe else {}
-    for key in (
-        "hidden",
-        "activation",
-        "output",
-        "loss",
-        "init",
-        "optimizer",
-        "lr",
-        "lr_decay",
-        "lr_schedule",
-        "ema",
-        "batch_size",
-        "epochs",
-        "seed",
-        "dtype",
-        "augment",
-        "rotation",
-        "shift",
-        "scale",
-        "elastic",
-    ):
-        value = getattr(args, key)
-        if value is not None:
-            values[key] = value
+    values.update(from_arguments(args))
     return Settings.from_dict(values)
 
 
@@ -147,15 +109,24 @@ def cmd_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         settings = _settings(args)
     except SettingsError as error:
         parser.error(f"--{error.field.replace('_', '-')}: {error.message}")
-    subset = load_subset(args.data)
+    try:
+        modelfile.check_size(settings.sizes(), settings.dtype)
+    except modelfile.ModelFileError as error:
+        parser.error(f"--hidden: {error}")
+    if args.out:
+        _check_out(args.out)
+    subset = _load_data(args.data)
+    if len(subset.train) == 0:
+        raise InputError(args.data or default_path(), "the digit file has no digits to train on.")
+    test = (subset.test.images(), subset.test.labels) if len(subset.test) else None
+    if test is None:
+        print(
+            "note: the digit file holds no held-out digits (too few of each digit to set some "
+            "aside), so the run has no test accuracy.",
+            file=sys.stderr,
+        )
     net = settings.build()
-    trainer = Trainer(
-        net,
-        settings,
-        subset.train.images(),
-        subset.train.labels,
-        (subset.test.images(), subset.test.labels),
-    )
+    trainer = Trainer(net, settings, subset.train.images(), subset.train.labels, test)
     print(
         f"training {net} with {settings.optimizer} lr={settings.lr:g}, "
         f"batch {settings.batch_size}, {settings.epochs} epochs, "
@@ -176,27 +147,97 @@ def cmd_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     print(
         f"trained in {seconds:.1f}s ({trainer.examples_seen / max(seconds, 1e-9):,.0f} examples/s)"
     )
+    saved = True
     if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
         training = {**settings.to_dict(), "seconds": round(seconds, 1)}
-        modelfile.save(net, args.out, training, {"test_accuracy": acc})
-        print(f"wrote {args.out}")
-    print(f"test accuracy: {acc:.4f}")
-    return 1 if trainer.diverged else 0
+        saved = _save(net, args.out, training, {} if acc is None else {"test_accuracy": acc})
+    print(f"test accuracy: {'none (no held-out digits)' if acc is None else f'{acc:.4f}'}")
+    return 1 if trainer.diverged or not saved else 0
+
+
+def _check_out(path: Path) -> None:
+    """Fail before training, not after, if the model could not be written to ``path``."""
+    if path.is_dir():
+        raise InputError(path, "this is a directory; give a file name such as model.npz.")
+    if path.exists() and not path.is_file():
+        raise InputError(path, "this is not a regular file; the model cannot be written here.")
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise InputError(path, f"{folder} is a file, not a directory.")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Write permission is what counts (root ignores mode bits), so try writing.
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".pycore-check-"):
+            pass
+    except OSError as error:
+        raise InputError(path, f"cannot write here: {error.strerror or error}.") from None
+
+
+def _save(net, path: Path, training: dict, metrics_: dict) -> bool:
+    """Write the model to ``path``, or to a fallback file if that fails; True if ``path`` got it.
+
+    Training may have taken hours: a full disk or a vanished directory must not lose it.
+    """
+    try:
+        modelfile.save(net, path, training, metrics_)
+        print(f"wrote {path}")
+        return True
+    except OSError as error:
+        reason = error.strerror or str(error)
+    name = f"pycore-model-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.npz"
+    for folder in (Path.cwd(), Path(tempfile.gettempdir())):
+        try:
+            modelfile.save(net, folder / name, training, metrics_)
+        except OSError:
+            continue
+        print(
+            f"error: {path}: cannot write the model ({reason}); saved it to {folder / name} "
+            "instead.",
+            file=sys.stderr,
+        )
+        return False
+    print(
+        f"error: {path}: cannot write the model ({reason}), nor a copy in the current or the "
+        "temporary directory.",
+        file=sys.stderr,
+    )
+    return False
 
 
 def _load_model(path: Path):
+    """The digit model in ``path``, or an :class:`InputError` saying why it cannot be used."""
     try:
-        return modelfile.load(path)
-    except modelfile.ModelFileError as error:
-        print(f"error: {path}: {error}", file=sys.stderr)
-        sys.exit(1)
+        return modelfile.load(path, expect=modelfile.DIGITS)
+    except FormatError as error:
+        raise InputError(path, error) from None
+
+
+def _load_data(path: Path | None) -> Subset:
+    """The digit file at ``path`` (default: the built subset), or an :class:`InputError`."""
+    try:
+        return load_subset(path)
+    except FormatError as error:
+        raise InputError(path, error) from None
+
+
+def _probabilities(net, x: np.ndarray, model: Path) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        probs = net.predict_proba(x)
+    if not np.all(np.isfinite(probs)):
+        raise InputError(model, "the model's outputs overflow to infinity or NaN on these digits.")
+    return probs
 
 
 def cmd_evaluate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     net, meta = _load_model(args.model)
-    subset = load_subset(args.data)
-    probs = net.predict_proba(subset.test.images(net.dtype.type))
+    subset = _load_data(args.data)
+    if len(subset.test) == 0:
+        raise InputError(
+            args.data or default_path(), "the digit file has no held-out digits to evaluate on."
+        )
+    probs = _probabilities(net, subset.test.images(net.dtype.type), args.model)
     report = metrics.report(probs, subset.test.labels)
     print(f"model: {net}")
     print(
@@ -211,33 +252,21 @@ def cmd_evaluate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> i
 
 
 def _read_image(path: Path) -> np.ndarray:
-    data = path.read_bytes()
-    if path.suffix.lower() == ".npy":
-        import io
-
-        image = np.load(io.BytesIO(data), allow_pickle=False).astype(np.float64)
-        image = image.reshape(28, 28) if image.size == 784 else image
-        return image / 255 if image.max() > 1 else image
-    return read_png(data)
+    """The image at ``path`` as 784 MNIST-like values, or an :class:`InputError`."""
+    try:
+        image = read_image(path)
+    except FormatError as error:
+        raise InputError(path, error) from None
+    x = image.reshape(-1) if image.shape == (28, 28) else to_mnist(fit(image))
+    if x is None:
+        raise InputError(path, "the image is empty: no ink found.")
+    return x.astype(np.float32)
 
 
 def cmd_predict(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     net, _ = _load_model(args.model)
-    try:
-        image = _read_image(args.image)
-    except (OSError, ValueError) as error:
-        print(f"error: {args.image}: {error}", file=sys.stderr)
-        return 1
-    if image.ndim != 2:
-        print(
-            f"error: {args.image}: expected a 2-D image, got shape {image.shape}", file=sys.stderr
-        )
-        return 1
-    x = image.reshape(-1).astype(np.float32) if image.shape == (28, 28) else to_mnist(image)
-    if x is None:
-        print("the image is empty: no ink found", file=sys.stderr)
-        return 1
-    probs = net.predict_proba(x[None, :])[0]
+    x = _read_image(args.image)
+    probs = _probabilities(net, x[None, :], args.model)[0]
     for digit, p in enumerate(probs):
         print(f"{digit}: {p:.4f} {'#' * int(round(p * 40))}")
     print(f"predicted digit: {int(np.argmax(probs))}")
@@ -251,7 +280,7 @@ def cmd_lesson(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
     lesson = LESSONS[args.name]
     print(f"{lesson.title}: {lesson.summary}")
     bar = ProgressBar(1, args.name)
-    kwargs = {"subset": load_subset(args.data)} if args.name == "mnist-784-10-10" else {}
+    kwargs = {"subset": _load_data(args.data)} if args.name == "mnist-784-10-10" else {}
 
     def progress(done: int, total: int) -> None:
         bar.total = total
@@ -275,12 +304,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        return COMMANDS[args.command](args, parser)
+        code = COMMANDS[args.command](args, parser)
+        sys.stdout.flush()  # here, so that a closed pipe is caught below and not at exit
+        return code
     except FileNotFoundError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    except FormatError as error:
+    except (InputError, FormatError) as error:
         print(f"error: {error}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        # The reader went away (`... | head`): stop quietly. Point stdout at devnull so that the
+        # interpreter's last flush does not report the broken pipe either.
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)

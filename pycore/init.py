@@ -29,6 +29,14 @@ def he(rng: np.random.Generator, n_in: int, n_out: int) -> np.ndarray:
 
 INITIALISERS = {"normal": normal, "uniform": uniform, "xavier": xavier, "he": he}
 
+LABELS = {
+    "he": "He (for ReLU)",
+    "xavier": "Xavier (for sigmoid, tanh)",
+    "normal": "normal",
+    "uniform": "uniform",
+}
+"""What the page calls each initialiser."""
+
 
 def get(name: str):
     """The initialiser called ``name``."""

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .data import Subset, load_subset
+from .losses import LOSSES
 from .metrics import accuracy
 from .network import Network
 from .optim import SGD
@@ -27,12 +28,57 @@ from .optim import SGD
 Progress = Callable[[int, int], None]
 
 
+TraceInput = tuple[Network, np.ndarray, np.ndarray, dict]
+
+
 @dataclass(frozen=True)
 class Lesson:
+    """A worked example: how to run it, and the network and sample its step-through starts from.
+
+    ``loss`` names the loss of the traced network. ``samples`` lists the labels of the samples a
+    person can choose for the step-through (``sample_kind`` says what they are: ``person``, or
+    ``digit`` for a held-out digit chosen by number). ``uses_digits``: ``run`` and
+    ``trace_input`` need the digit subset.
+    """
+
     name: str
     title: str
     summary: str
     run: Callable[..., dict]
+    trace: Callable[[int, Subset | None], TraceInput] | None = None
+    loss: str = "mse"
+    samples: tuple[str, ...] = ()
+    sample_kind: str | None = None
+    uses_digits: bool = False
+
+    @property
+    def traceable(self) -> bool:
+        return self.trace is not None
+
+    def trace_input(self, sample: int = 0, subset: Subset | None = None) -> TraceInput:
+        """``(net, x, y, about)`` for one training step of this lesson's network.
+
+        ``x`` (batch, n_in) and ``y`` (labels or targets) are the sample(s); ``about`` describes
+        them for the page (``lesson``, ``sample``, and for a digit its ``label`` and ``index``).
+        """
+        if self.trace is None:
+            raise ValueError(f"the lesson {self.name!r} has no step-through")
+        if self.uses_digits and subset is None:
+            subset = load_subset()
+        return self.trace(int(sample), subset)
+
+    def describe(self) -> dict:
+        """The lesson as JSON-able data for the page."""
+        return {
+            "name": self.name,
+            "title": self.title,
+            "summary": self.summary,
+            "loss": self.loss,
+            "loss_label": LOSSES[self.loss].label,
+            "samples": list(self.samples),
+            "sample_kind": self.sample_kind,
+            "traceable": self.traceable,
+        }
 
 
 def neuron_network() -> Network:
@@ -190,7 +236,61 @@ def run_mnist(
     }
 
 
-LESSONS = {
+# --- what each lesson's step-through steps through ---------------------------------------------
+_X_23 = "x = [2, 3], target 1"
+
+
+def _about(lesson: str, sample: str) -> dict:
+    return {"lesson": lesson, "sample": sample}
+
+
+def trace_neuron(sample: int, subset: Subset | None) -> TraceInput:
+    """The single neuron on x = [2, 3] with target 1."""
+    return neuron_network(), NEURON_X.copy(), np.array([[1.0]]), _about("neuron", _X_23)
+
+
+def trace_network(sample: int, subset: Subset | None) -> TraceInput:
+    """The 2-2-1 network on x = [2, 3] with target 1."""
+    return two_layer_network(), NEURON_X.copy(), np.array([[1.0]]), _about("network", _X_23)
+
+
+def trace_mse(sample: int, subset: Subset | None) -> TraceInput:
+    """One linear neuron that knows nothing yet (weight 0, bias 0, inputs 0): it predicts 0 for
+    the four people whose targets are [1, 0, 0, 1], the lesson's loss of 0.5."""
+    net = Network.build([1, 1], "identity", "mse", dtype=np.float64)
+    net.layers[0].W[:] = 0
+    x = np.zeros((len(GENDER), 1))
+    y = np.array([[float(g)] for g in GENDER.values()])
+    what = "four people, targets [1, 0, 0, 1]; the neuron predicts 0 for everyone"
+    return net, x, y, _about("mse", what)
+
+
+def trace_weight_height(sample: int, subset: Subset | None) -> TraceInput:
+    """One of the four people (``sample``, wrapping; 0 = Alice) with every weight 1 and bias 0,
+    as derived by hand."""
+    who = list(PEOPLE)[sample % len(PEOPLE)]
+    w, h = PEOPLE[who]
+    x = np.array([PEOPLE[who]], dtype=np.float64)
+    y = np.array([[float(GENDER[who])]])
+    what = f"{who}: weight-135 = {w}, height-66 = {h}, F = {GENDER[who]}"
+    return weight_height_network(seed=None), x, y, _about("weight-height", what)
+
+
+def trace_mnist(sample: int, subset: Subset | None) -> TraceInput:
+    """The lesson's fresh 784-10-10 network on held-out digit ``sample`` (wrapping)."""
+    digits = subset.test
+    index = sample % len(digits)
+    label = int(digits.labels[index])
+    x = digits.pixels[index : index + 1].astype(np.float32) / np.float32(255)
+    about = {
+        **_about("mnist-784-10-10", f"held-out digit #{index}, a {label}"),
+        "label": label,
+        "index": index,
+    }
+    return mnist_784_10_10(), x, np.array([label]), about
+
+
+LESSONS: dict[str, Lesson] = {
     lesson.name: lesson
     for lesson in (
         Lesson(
@@ -198,22 +298,42 @@ LESSONS = {
             "A single neuron",
             "w = [0, 1], b = 4, x = [2, 3] through a sigmoid",
             run_neuron,
+            trace_neuron,
         ),
         Lesson(
-            "network", "A 2-2-1 network", "two hidden sigmoid neurons feed one output", run_network
+            "network",
+            "A 2-2-1 network",
+            "two hidden sigmoid neurons feed one output",
+            run_network,
+            trace_network,
         ),
-        Lesson("mse", "Mean squared error", "how wrong are all-zero predictions?", run_mse),
+        Lesson(
+            "mse", "Mean squared error", "how wrong are all-zero predictions?", run_mse, trace_mse
+        ),
         Lesson(
             "weight-height",
             "Backprop and SGD",
             "predict gender from weight and height",
             run_weight_height,
+            trace_weight_height,
+            samples=tuple(PEOPLE),
+            sample_kind="person",
         ),
         Lesson(
             "mnist-784-10-10",
             "Digits by gradient descent",
             "784-10-10, full batch, 500 steps",
             run_mnist,
+            trace_mnist,
+            loss="cross_entropy",
+            sample_kind="digit",
+            uses_digits=True,
         ),
     )
 }
+"""The lessons in the order they are taught."""
+
+
+def catalog() -> list[dict]:
+    """Every lesson as JSON-able data for the page (see :meth:`Lesson.describe`)."""
+    return [lesson.describe() for lesson in LESSONS.values()]

@@ -22,6 +22,7 @@ def targets(labels: np.ndarray, n_outputs: int, dtype: type = np.float32) -> np.
 
 class Loss:
     name = "loss"
+    label = "loss"  # what the page calls it
     formula = "L"
 
     def forward(self, a: np.ndarray, y: np.ndarray) -> float:
@@ -43,6 +44,7 @@ class MSE(Loss):
     """
 
     name = "mse"
+    label = "mean squared error"
     formula = "L = mean((a - y)^2)"
 
     def forward(self, a: np.ndarray, y: np.ndarray) -> float:
@@ -61,6 +63,7 @@ class CrossEntropy(Loss):
     """
 
     name = "cross_entropy"
+    label = "cross-entropy"
     formula = "L = -mean(sum_k y_k log a_k)"
     # Probabilities are clipped here before the log, so a confident wrong answer costs a large
     # but finite loss (-log(1e-12) ~ 27.6) instead of inf.

@@ -1,8 +1,9 @@
 """A network: dense layers in a row, a loss, and one training step that everything else uses.
 
-``train_step`` is the only place where a forward pass, the loss, the backward pass and the
-update happen together. Training, the lessons and the step-through trace all call it; the trace
-is simply what the layers cached during that step, copied out (``trace=True``).
+One step of gradient descent (forward pass, loss, backward pass, update) is written once, in
+``_step``. Training and the lessons call it through ``train_step``, which returns the loss; the
+step-through calls it through ``trace_step``, which returns what the layers cached during that
+same step, copied out.
 """
 
 from __future__ import annotations
@@ -146,47 +147,65 @@ class Network:
         """``y`` as the (batch, outputs) target matrix the loss compares against."""
         return targets(y, self.sizes[-1], self.dtype)
 
-    def backward(self, y: np.ndarray, need_dx: bool = False) -> None:
-        """Backpropagate the loss of the last forward pass against targets ``y``."""
-        out = self.layers[-1]
-        a = out.cache["a"]
-        da = self.loss.backward(a, y)
-        dz = CrossEntropy.fused_dz(a, y) if self.fused else None
+    def backward(self, y: np.ndarray, need_dx: bool = False, trace: bool = False) -> None:
+        """Backpropagate the loss of the last forward pass against targets ``y``.
+
+        With a softmax output and cross-entropy, the fused dL/dz is all backprop needs; dL/da of
+        the loss is then computed only for a trace (``trace=True``), which shows it.
+        """
+        a = self.layers[-1].cache["a"]
+        if self.fused:
+            dz = CrossEntropy.fused_dz(a, y)
+            da = self.loss.backward(a, y) if trace else None
+        else:
+            dz, da = None, self.loss.backward(a, y)
         for i in range(len(self.layers) - 1, -1, -1):
             da = self.layers[i].backward(da, dz, need_dx=need_dx or i > 0)
             dz = None
+
+    def _step(self, x, y, optimizer: Optimizer, trace: bool, last_good=None):
+        """Forward, loss, backward, update; returns ``(targets, loss, parameters before)``.
+
+        A loss that is not finite returns at once with nothing updated (and ``before`` None).
+        """
+        y = self.targets(y)
+        loss = self.loss.forward(self.forward(x), y)
+        if not np.isfinite(loss):
+            return y, loss, None
+        self.backward(y, need_dx=trace, trace=trace)
+        before = {k: p.copy() for k, p in self.parameters().items()} if trace else {}
+        if last_good is not None:
+            for k, p in self.parameters().items():
+                np.copyto(last_good[k], p)
+        optimizer.step(self.parameters(), self.gradients())
+        return y, loss, before
 
     def train_step(
         self,
         x: np.ndarray,
         y: np.ndarray,
         optimizer: Optimizer,
-        trace: bool = False,
         last_good: dict[str, np.ndarray] | None = None,
-    ) -> float | dict:
-        """One step of gradient descent on the batch ``(x, y)``: forward, loss, backward, update.
+    ) -> float:
+        """One step of gradient descent on the batch ``(x, y)``; returns the loss before it.
 
-        ``y`` holds integer labels (batch,) or targets (batch, outputs). Returns the loss before
-        the update; a loss that is not finite returns at once with nothing updated. With
+        ``x``: (batch, sizes[0]); ``y`` holds integer labels (batch,) or targets (batch,
+        outputs). A loss that is not finite is returned at once with nothing updated. With
         ``last_good``, the parameters are copied there before a finite-loss update, so a
-        caller can go back to them if training diverges. With ``trace=True`` it returns every
-        intermediate of the step instead (see :func:`pycore.trace.record`).
+        caller can go back to them if training diverges.
         """
-        y = self.targets(y)
-        a = self.forward(x)
-        loss = self.loss.forward(a, y)
-        if not np.isfinite(loss):
-            return {"loss": loss, "finite": False} if trace else loss
-        self.backward(y, need_dx=trace)
-        if trace:
-            before = {k: p.copy() for k, p in self.parameters().items()}
-        if last_good is not None:
-            for k, p in self.parameters().items():
-                np.copyto(last_good[k], p)
-        optimizer.step(self.parameters(), self.gradients())
-        if not trace:
-            return loss
-        return record(self, x, y, loss, before, optimizer)
+        return self._step(x, y, optimizer, trace=False, last_good=last_good)[1]
+
+    def trace_step(self, x: np.ndarray, y: np.ndarray, optimizer: Optimizer) -> dict:
+        """The same step as :meth:`train_step`, returning every intermediate of it.
+
+        See :func:`pycore.trace.record` for the fields; a loss that is not finite gives
+        ``{"loss": loss, "finite": False}`` and updates nothing.
+        """
+        targets, loss, before = self._step(x, y, optimizer, trace=True)
+        if before is None:
+            return {"loss": loss, "finite": False}
+        return record(self, x, targets, loss, before, optimizer)
 
     def evaluate_loss(self, x: np.ndarray, y: np.ndarray) -> float:
         """The loss on ``(x, y)`` without touching caches or parameters."""

@@ -12,6 +12,7 @@ import numpy as np
 
 class Optimizer:
     name = "optimizer"
+    label = "optimiser"  # what the page calls it
     rule = "p <- p - lr * dp"
 
     def __init__(self, lr: float):
@@ -43,6 +44,7 @@ class SGD(Optimizer):
     """Plain gradient descent: ``p <- p - lr * dp``."""
 
     name = "sgd"
+    label = "SGD"
 
     def update(self, key: str, p: np.ndarray, g: np.ndarray) -> None:
         p -= self.lr * g
@@ -52,6 +54,7 @@ class Momentum(Optimizer):
     """Gradient descent with momentum: ``v <- beta v + dp;  p <- p - lr v``."""
 
     name = "momentum"
+    label = "SGD with momentum"
     rule = "v <- beta * v + dp;  p <- p - lr * v"
 
     def __init__(self, lr: float, beta: float = 0.9):
@@ -82,6 +85,7 @@ class Adam(Optimizer):
     """
 
     name = "adam"
+    label = "Adam"
     rule = "p <- p - lr * m_hat / (sqrt(v_hat) + eps)"
 
     def __init__(

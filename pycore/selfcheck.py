@@ -56,7 +56,7 @@ def pick_samples(net: Network, x: np.ndarray, count: int = 4) -> np.ndarray:
     return ok[:count]
 
 
-def _entries(grad: np.ndarray, count: int | None, rng: np.random.Generator) -> np.ndarray:
+def pick_entries(grad: np.ndarray, count: int | None, rng: np.random.Generator) -> np.ndarray:
     """Flat indices to check: everything when small, else the largest and random non-zero ones."""
     flat = np.abs(grad.reshape(-1))
     if count is None or flat.size <= count:
@@ -99,7 +99,7 @@ def gradient_check(
     rows = []
     for name, p in net.parameters().items():
         flat = p.reshape(-1)
-        picked = _entries(analytic[name], entries, rng)
+        picked = pick_entries(analytic[name], entries, rng)
         numeric = central_differences(net, x, y, flat, picked, h)
         error = relative_error(analytic[name].reshape(-1)[picked], numeric)
         rows.append(

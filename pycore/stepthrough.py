@@ -1,6 +1,6 @@
 """The step-through: one training step cut into the operations a learner reads one at a time.
 
-:func:`steps` turns the trace of :meth:`Network.train_step` into an ordered list of steps:
+:func:`steps` turns the trace of :meth:`Network.trace_step` into an ordered list of steps:
 for each layer ``z = W a + b`` then ``a = f(z)``; the loss; then, from the output down, ``dL/da``,
 ``dL/dz``, ``dL/dW`` and ``dL/db``; then the update of every layer and the loss after it. Each
 step names the tensors it shows (``tensors``) and the ones it computes (``outputs``), says what

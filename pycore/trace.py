@@ -1,6 +1,6 @@
 """The record of one training step, for the step-through view.
 
-:meth:`Network.train_step` with ``trace=True`` runs the ordinary step and then calls
+:meth:`Network.trace_step` runs the ordinary training step and then calls
 :func:`record`, which copies out what the layers cached on the way: nothing here computes
 network maths except the loss after the update, which is the point of showing it.
 """

@@ -1,7 +1,7 @@
-"""Training settings, checked at the boundary, and a trainer that works in slices.
+"""A trainer that works in slices.
 
-:class:`Settings` turns whatever a person typed (CLI flags, a form in the page) into checked
-values or a :class:`SettingsError` that names the field. :class:`Trainer` runs a few batches at a
+The settings it runs with (:class:`Settings`, :data:`RECIPES`) live in :mod:`pycore.settings`
+and are importable from here too. :class:`Trainer` runs a few batches at a
 time (``run``) and returns progress, so its caller can pause, stop, step one batch, answer other
 requests and stream charts between slices. It never prints. When the loss stops being a finite
 number it stops, says why, and puts back the last parameters that gave a finite loss.
@@ -20,156 +20,16 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
 
-from . import activations, losses, optim
-from . import init as initialisers
+from . import optim
 from .augment import distort
 from .metrics import accuracy
 from .network import Network
+from .settings import RECIPES, Settings, SettingsError
 
-
-class SettingsError(ValueError):
-    """An invalid setting; ``field`` names it, the message says what is allowed."""
-
-    def __init__(self, field_name: str, message: str):
-        super().__init__(f"{field_name}: {message}")
-        self.field = field_name
-        self.message = message
-
-
-@dataclass
-class Settings:
-    """Everything that defines a training run. ``hidden`` lists the hidden layer sizes."""
-
-    hidden: list[int] = field(default_factory=lambda: [128])
-    activation: str = "relu"
-    output: str = "softmax"
-    loss: str = "cross_entropy"
-    init: str = "he"
-    optimizer: str = "adam"
-    lr: float = 0.001
-    batch_size: int = 64
-    epochs: int = 5
-    seed: int = 0
-    dtype: str = "float32"
-    augment: bool = False
-    lr_decay: float = 1.0
-    rotation: float = 12.0
-    shift: float = 2.0
-    scale: float = 0.1
-    elastic: float = 0.0
-    lr_schedule: str = "exponential"
-    ema: float = 0.0
-
-    @classmethod
-    def from_dict(cls, values: dict) -> Settings:
-        """Parse and check ``values`` (text is accepted for numbers); unknown keys are refused."""
-        known = {f.name for f in fields(cls)}
-        for key in values:
-            if key not in known:
-                raise SettingsError(key, "is not a training setting")
-        merged = {**asdict(cls()), **values}
-        s = cls.__new__(cls)
-        s.hidden = _int_list("hidden", merged["hidden"])
-        s.activation = _choice("activation", merged["activation"], activations.ACTIVATIONS)
-        s.output = _choice("output", merged["output"], activations.ACTIVATIONS)
-        s.loss = _choice("loss", merged["loss"], losses.LOSSES)
-        s.init = _choice("init", merged["init"], initialisers.INITIALISERS)
-        s.optimizer = _choice("optimizer", merged["optimizer"], optim.OPTIMIZERS)
-        s.lr = _number("lr", merged["lr"], float, 0.0, 100.0, low_open=True)
-        s.batch_size = _number("batch_size", merged["batch_size"], int, 1, 100_000)
-        s.epochs = _number("epochs", merged["epochs"], int, 1, 10_000)
-        s.seed = _number("seed", merged["seed"], int, 0, 2**32 - 1)
-        s.dtype = _choice("dtype", merged["dtype"], ("float32", "float64"))
-        s.augment = _boolean("augment", merged["augment"])
-        s.lr_decay = _number("lr_decay", merged["lr_decay"], float, 0.0, 1.0, low_open=True)
-        s.rotation = _number("rotation", merged["rotation"], float, 0.0, 45.0)
-        s.shift = _number("shift", merged["shift"], float, 0.0, 6.0)
-        s.scale = _number("scale", merged["scale"], float, 0.0, 0.5)
-        s.elastic = _number("elastic", merged["elastic"], float, 0.0, 6.0)
-        s.lr_schedule = _choice("lr_schedule", merged["lr_schedule"], SCHEDULES)
-        s.ema = _number("ema", merged["ema"], float, 0.0, 0.9999)
-        if s.loss == "cross_entropy" and s.output != "softmax":
-            raise SettingsError("output", "cross-entropy needs a softmax output layer")
-        return s
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    def sizes(self, n_in: int = 784, n_out: int = 10) -> list[int]:
-        return [n_in, *self.hidden, n_out]
-
-    def build(self, n_in: int = 784, n_out: int = 10) -> Network:
-        """A freshly initialised network for these settings (seeded by ``seed``)."""
-        init_rng = np.random.default_rng([self.seed, 0])
-        acts = [self.activation] * len(self.hidden) + [self.output]
-        return Network.build(
-            self.sizes(n_in, n_out),
-            acts,
-            self.loss,
-            rng=init_rng,
-            init=self.init,
-            dtype=np.dtype(self.dtype).type,
-        )
-
-
-SCHEDULES = ("exponential", "cosine")
-"""How the learning rate changes during a run (see the module docstring)."""
-
-
-def _choice(name: str, value, allowed) -> str:
-    value = str(value).strip().lower().replace("-", "_")
-    if value == "crossentropy":
-        value = "cross_entropy"
-    if value not in allowed:
-        raise SettingsError(name, f"must be one of {', '.join(allowed)}, not {value!r}")
-    return value
-
-
-def _number(name, value, kind, low, high, low_open=False):
-    if isinstance(value, bool):
-        raise SettingsError(name, "must be a number")
-    try:
-        number = float(str(value).strip()) if isinstance(value, str) else float(value)
-    except (TypeError, ValueError):
-        raise SettingsError(name, f"must be a number, not {value!r}") from None
-    if not math.isfinite(number):
-        raise SettingsError(name, "must be a finite number")
-    if kind is int:
-        if number != int(number):
-            raise SettingsError(name, f"must be a whole number, not {value!r}")
-        number = int(number)
-    too_low = number <= low if low_open else number < low
-    if too_low or number > high:
-        bound = f"greater than {low}" if low_open else f"at least {low}"
-        raise SettingsError(name, f"must be {bound} and at most {high}, not {value!r}")
-    return number
-
-
-def _boolean(name, value) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("0", "false", "no", "off"):
-        return False
-    raise SettingsError(name, f"must be on or off, not {value!r}")
-
-
-def _int_list(name, value) -> list[int]:
-    if isinstance(value, str):
-        parts = [p for p in value.replace(",", " ").split() if p]
-    elif isinstance(value, (list, tuple)):
-        parts = list(value)
-    else:
-        raise SettingsError(name, "must be a list of layer sizes such as 128 or 256,128")
-    if len(parts) > 8:
-        raise SettingsError(name, "at most 8 hidden layers")
-    return [_number(name, p, int, 1, 4096) for p in parts]
+__all__ = ["RECIPES", "Settings", "SettingsError", "Trainer"]
 
 
 class Trainer:
@@ -342,34 +202,3 @@ class Trainer:
             [self.net.predict(x[i : i + 1000]) for i in range(0, len(y), 1000)]
         )
         return accuracy(predicted, y)
-
-
-RECIPES: dict[str, dict] = {
-    # The page's pretrained model (scripts/build_model.py), trained on the 8,000 training digits
-    # only. On the 2,000 held-out digits: 98.45% with seed 0, 98.15-98.45% over seeds 0-3, in
-    # about 125 s of CPU time (one BLAS thread). Steps that got there (held-out accuracy, 40
-    # epochs, cosine schedule, elastic distortion): one hidden layer of 800 at lr 0.001, 97.6%;
-    # at lr 0.002, 98.0%; two hidden layers of 1024 and 256, 98.15-98.45%. The averaged weights
-    # add little (+0.05% in one pair of runs) and cost little; 30 epochs gave 98.05%.
-    "default": {
-        "hidden": [1024, 256],
-        "activation": "relu",
-        "output": "softmax",
-        "loss": "cross_entropy",
-        "init": "he",
-        "optimizer": "adam",
-        "lr": 0.002,
-        "lr_schedule": "cosine",
-        "ema": 0.999,
-        "batch_size": 128,
-        "epochs": 40,
-        "seed": 0,
-        "augment": True,
-        "rotation": 12.0,
-        "shift": 2.0,
-        "scale": 0.1,
-        "elastic": 3.5,
-    },
-    # The 784-10-10 lesson's network trained by mini-batches instead of full batches.
-    "small": {"hidden": [10], "optimizer": "sgd", "lr": 0.1, "batch_size": 32, "epochs": 10},
-}

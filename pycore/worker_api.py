@@ -1,10 +1,12 @@
 """The one facade the page's Web Worker calls: plain data in, plain data out.
 
-The worker creates one :class:`App` with the bytes of the digit file and the model file, then
-calls its methods by name from a fixed command table. Every result is a dict of numbers,
-strings, lists and *flat* float32/uint8 arrays (Pyodide copies a 1-D array into a TypedArray;
-deeper ones would become slow nested JS arrays), with shapes given beside them. Errors are
-exceptions whose message is written for a person. Nothing here knows about JavaScript.
+The worker creates one :class:`App` with :func:`make_app` (the bytes of the digit file and the
+model file), then calls its methods by name through :func:`call`, which only calls the methods
+listed in :data:`COMMANDS`. Every result is a dict of numbers, strings, lists and *flat*
+float32/uint8 arrays (Pyodide copies a 1-D array into a TypedArray; deeper ones would become
+slow nested JS arrays), with shapes given beside them. Errors are exceptions whose message is
+written for a person; :func:`call` shapes them into ``{"ok": False, "error": ...}``. Nothing
+here imports the browser runtime.
 """
 
 from __future__ import annotations
@@ -14,16 +16,18 @@ import time
 
 import numpy as np
 
-from . import __version__, metrics
+from . import __version__, lessons, metrics
+from . import settings as table
 from .data import subset_from_bytes
+from .finetune import FINETUNE_DEFAULTS, FineTune, mnist_accuracy
 from .kernels import KERNEL_NAME
-from .lessons import LESSONS, neuron_network, two_layer_network, weight_height_network
+from .lessons import LESSONS
 from .modelfile import from_bytes_model, to_bytes_model
 from .network import Network
 from .optim import SGD
 from .preprocess import to_mnist
 from .stepthrough import steps
-from .train import Settings, Trainer
+from .train import Settings, SettingsError, Trainer
 
 
 def _array(value) -> np.ndarray:
@@ -55,6 +59,7 @@ class App:
         self.default_model = _bytes(model)
         self.net, self.meta = from_bytes_model(self.default_model)
         self.trainer: Trainer | None = None
+        self.finetune: FineTune | None = None
 
     # --- about ------------------------------------------------------------------------------
     def info(self) -> dict:
@@ -67,6 +72,7 @@ class App:
             },
             "model": self.model_info(),
             "data": {"train": len(self.subset.train), "test": len(self.subset.test)},
+            "catalog": catalog(),
         }
 
     def model_info(self) -> dict:
@@ -201,64 +207,27 @@ class App:
 
     # --- lessons and the step-through -------------------------------------------------------
     def lessons(self) -> list[dict]:
-        return [
-            {"name": n, "title": lesson.title, "summary": lesson.summary}
-            for n, lesson in LESSONS.items()
-        ]
+        """The lessons as the page lists them (the same as ``info()["catalog"]["lessons"]``)."""
+        return lessons.catalog()
+
+    def _lesson(self, name: str) -> lessons.Lesson:
+        if name not in LESSONS:
+            raise ValueError(f"there is no lesson called {name!r}")
+        return LESSONS[name]
 
     def run_lesson(self, name: str) -> dict:
         """Run a lesson and return its printed lines and numbers (no network objects)."""
-        if name not in LESSONS:
-            raise ValueError(f"there is no lesson called {name!r}")
-        kwargs = {"subset": self.subset} if name == "mnist-784-10-10" else {}
-        result = LESSONS[name].run(**kwargs)
+        lesson = self._lesson(name)
+        result = lesson.run(**({"subset": self.subset} if lesson.uses_digits else {}))
         return {k: v for k, v in result.items() if k != "network"}
 
     def trace_lesson(self, name: str, sample: int = 0, lr: float = 0.1) -> dict:
-        """The step-through of one training step of a lesson's tiny network.
+        """The step-through of one training step of a lesson's tiny network on ``sample``.
 
-        ``neuron`` and ``network`` use x = [2, 3] with target 1; ``weight-height`` uses one of the
-        four people (``sample``; 0 = Alice) with every weight 1 and bias 0, as derived by hand.
-        ``mse`` is one linear neuron that knows nothing yet (weight 0, bias 0, inputs 0), so it
-        predicts 0 for the four people whose targets are [1, 0, 0, 1]: the lesson's loss of 0.5.
-        ``mnist-784-10-10`` steps the lesson's fresh 784-10-10 network through held-out digit
-        ``sample``.
+        Each lesson says what it steps through (:meth:`pycore.lessons.Lesson.trace_input`).
         """
-        if name == "neuron":
-            net, x, y, label = neuron_network(), [[2.0, 3.0]], [[1.0]], "x = [2, 3], target 1"
-        elif name == "network":
-            net, x, y, label = two_layer_network(), [[2.0, 3.0]], [[1.0]], "x = [2, 3], target 1"
-        elif name == "weight-height":
-            from .lessons import GENDER, PEOPLE
-
-            who = list(PEOPLE)[int(sample) % len(PEOPLE)]
-            net = weight_height_network(seed=None)
-            x, y = [PEOPLE[who]], [[float(GENDER[who])]]
-            w, h = PEOPLE[who]
-            label = f"{who}: weight-135 = {w}, height-66 = {h}, F = {GENDER[who]}"
-        elif name == "mse":
-            from .lessons import GENDER
-
-            net = Network.build([1, 1], "identity", "mse", dtype=np.float64)
-            net.layers[0].W[:] = 0
-            x, y = [[0.0]] * len(GENDER), [[float(g)] for g in GENDER.values()]
-            label = "four people, targets [1, 0, 0, 1]; the neuron predicts 0 for everyone"
-        elif name == "mnist-784-10-10":
-            from .lessons import mnist_784_10_10
-
-            digit = self.test_digit(int(sample))
-            about = {
-                "lesson": name,
-                "sample": f"held-out digit #{digit['index']}, a {digit['label']}",
-                "label": digit["label"],
-                "index": digit["index"],
-            }
-            x, y = digit["image"][None, :], np.array([digit["label"]])
-            return self._trace(mnist_784_10_10(), x, y, lr, about)
-        else:
-            raise ValueError(f"the lesson {name!r} has no step-through")
-        x, y = np.array(x, dtype=np.float64), np.array(y, dtype=np.float64)
-        return self._trace(net, x, y, lr, {"lesson": name, "sample": label})
+        net, x, y, about = self._lesson(name).trace_input(int(sample), self.subset)
+        return self._trace(net, x, y, lr, about)
 
     def trace_digit(
         self,
@@ -297,7 +266,7 @@ class App:
 
     def _trace(self, net, x, y, lr, about: dict) -> dict:
         optimizer = SGD(lr)
-        trace = net.train_step(x, y, optimizer, trace=True)
+        trace = net.trace_step(x, y, optimizer)
         if not trace.get("finite", True):
             raise ValueError("the loss of this sample is not a finite number")
         dtype = np.float64 if net.dtype == np.float64 else np.float32
@@ -329,10 +298,7 @@ class App:
     # The page keeps "my digits" (IndexedDB) and passes them in: ``pixels`` is N*784 uint8 values
     # row by row (the 28x28 images ``predict`` returned, times 255), ``labels`` N uint8 digits.
     def _mnist_accuracy(self) -> float:
-        predicted = np.concatenate(
-            [self.net.predict(self.test_x[i : i + 500]) for i in range(0, len(self.test_x), 500)]
-        )
-        return metrics.accuracy(predicted, self.subset.test.labels)
+        return mnist_accuracy(self.net, self.test_x, self.subset.test.labels)
 
     def _own(self, pixels, labels) -> tuple[np.ndarray, np.ndarray]:
         from .mydigits import check
@@ -353,96 +319,54 @@ class App:
             "mnist_accuracy": self._mnist_accuracy(),
         }
 
-    def _finetune_scores(self) -> dict:
-        own = self._finetune
-        score = lambda x, y: metrics.accuracy(self.net.predict(x), y) if y.size else None  # noqa: E731
-        return {
-            "held_out": score(own["held_x"], own["held_y"]),
-            "learned": score(own["learn_x"], own["learn_y"]),
-            "mnist": self._mnist_accuracy(),
-        }
-
     def start_finetune(
         self,
         pixels,
         labels,
-        mnist_share: float = 0.5,
-        epochs: int = 5,
-        seed: int = 0,
-        holdout: float = 0.2,
-        lr: float = 0.0005,
-        batch_size: int = 16,
+        mnist_share: float = FINETUNE_DEFAULTS["mnist_share"],
+        epochs: int = FINETUNE_DEFAULTS["epochs"],
+        seed: int = FINETUNE_DEFAULTS["seed"],
+        holdout: float = FINETUNE_DEFAULTS["holdout"],
+        lr: float = FINETUNE_DEFAULTS["lr"],
+        batch_size: int = FINETUNE_DEFAULTS["batch_size"],
     ) -> dict:
         """Prepare a run that goes on training the *current* network on my digits and MNIST.
 
-        About ``holdout`` of each digit's samples (chosen by ``seed``) are held out; the rest
-        are mixed with MNIST training digits so that MNIST makes up ``mnist_share`` of the data.
-        The run then goes through ``train_slice`` like any other, with the MNIST test split as
-        its held-out digits; :meth:`finetune_result` compares before and after.
+        See :class:`pycore.finetune.FineTune`. The run then goes through ``train_slice`` like
+        any other; :meth:`finetune_result` compares before and after.
         """
-        from .mydigits import holdout_split, mix_with_mnist
-
         own_pixels, own_labels = self._own(pixels, labels)
-        try:
-            share, hold = float(mnist_share), float(holdout)
-        except (TypeError, ValueError):
-            raise ValueError("the MNIST share and the held-out share must be numbers") from None
-        learn, held = holdout_split(own_labels, hold, int(seed))
-        if learn.size < 1:
-            raise ValueError("draw and label some digits first: there is nothing to learn from")
-        own_x = own_pixels.astype(self.net.dtype) / 255
-        x, y, n_mnist = mix_with_mnist(
-            own_x[learn], own_labels[learn], self.train_x, self.subset.train.labels, share, seed
+        run = FineTune(
+            self.net,
+            own_pixels,
+            own_labels,
+            (self.train_x, self.subset.train.labels),
+            (self.test_x, self.subset.test.labels),
+            mnist_share=mnist_share,
+            epochs=epochs,
+            seed=seed,
+            holdout=holdout,
+            lr=lr,
+            batch_size=batch_size,
         )
-        net = self.net
-        hidden = net.sizes[1:-1]
-        s = Settings.from_dict(
-            {
-                "hidden": hidden,
-                "activation": net.activations[0] if hidden else "relu",
-                "output": net.activations[-1],
-                "loss": net.loss.name,
-                "optimizer": "adam",
-                "lr": lr,
-                "batch_size": batch_size,
-                "epochs": epochs,
-                "seed": seed,
-                "dtype": str(net.dtype),
-            }
-        )
-        self._finetune = {
-            "learn_x": own_x[learn],
-            "learn_y": own_labels[learn],
-            "held_x": own_x[held],
-            "held_y": own_labels[held],
-        }
-        before = self._finetune_scores()
-        self.trainer = Trainer(net, s, x, y, (self.test_x, self.subset.test.labels))
-        self._finetune["trainer"] = self.trainer
-        self._finetune["before"] = before
-        self.meta = {"training": s.to_dict(), "metrics": {"test_accuracy": before["mnist"]}}
+        self.finetune, self.trainer = run, run.trainer
+        s = run.settings
+        self.meta = {"training": s.to_dict(), "metrics": {"test_accuracy": run.before["mnist"]}}
         return {
             "settings": s.to_dict(),
             "total_steps": self.trainer.total_steps,
             "batches_per_epoch": self.trainer.batches_per_epoch,
             "model": self.model_info(),
-            "counts": {"learn": int(learn.size), "held_out": int(held.size), "mnist": n_mnist},
-            "held_out_index": _flat(held, np.int32),
-            "before": before,
+            "counts": run.counts,
+            "held_out_index": _flat(run.held_index, np.int32),
+            "before": run.before,
         }
 
     def finetune_result(self) -> dict:
         """Accuracy before and after the last fine-tune: own held-out and learned digits, MNIST."""
-        own = getattr(self, "_finetune", None)
-        if own is None or own.get("trainer") is not self.trainer:
+        if self.finetune is None or self.finetune.trainer is not self.trainer:
             raise RuntimeError("there is no fine-tune run to report on: start one first")
-        return {
-            "before": own["before"],
-            "after": self._finetune_scores(),
-            "step": self.trainer.step,
-            "total_steps": self.trainer.total_steps,
-            "done": self.trainer.done,
-        }
+        return self.finetune.result()
 
     def export_collection(self, pixels, labels, seed: int = 0, holdout: float = 0.2) -> bytes:
         """My digits as a digit file in the bundled subset's format (held-out split as ``test``)."""
@@ -489,3 +413,93 @@ class App:
             np.array_equal(p, default[k]) for k, p in mine.items()
         )
         return {"bytes": self.export_model(), "default": bool(same), "model": self.model_info()}
+
+
+def catalog() -> dict:
+    """Everything the page lists or starts from, so that pycore is the one place it is written:
+    the settings (in the form's order), the recipes, the lessons, the fine-tune defaults and what
+    a person calls each activation, loss, optimiser and initialiser.
+    """
+    return {
+        "settings": table.schema(),
+        "recipes": table.recipes(),
+        "lessons": lessons.catalog(),
+        "finetune": dict(FINETUNE_DEFAULTS),
+        "names": table.names(),
+    }
+
+
+# --- the worker's entry points -------------------------------------------------------------------
+COMMANDS = frozenset(
+    {
+        "info",
+        "model_info",
+        "predict",
+        "classify",
+        "test_digit",
+        "load_model",
+        "reset_model",
+        "export_model",
+        "start_training",
+        "train_slice",
+        "evaluate",
+        "weights",
+        "lessons",
+        "run_lesson",
+        "trace_lesson",
+        "trace_digit",
+        "my_digits_accuracy",
+        "start_finetune",
+        "finetune_result",
+        "export_collection",
+        "import_collection",
+        "self_check",
+        "model_snapshot",
+    }
+)
+"""The App methods the worker may call, and nothing else: a name never reaches getattr unchecked."""
+
+MAX_MESSAGE = 300
+"""Longest error message passed to the page, in characters."""
+
+OUT_OF_MEMORY = "Out of memory: try a smaller network or batch."
+
+
+def make_app(data, model) -> App:
+    """The page's :class:`App` from the bytes of the digit file and the model file.
+
+    Each may be a Pyodide JsProxy of a typed array, or bytes.
+    """
+    return App(data, model)
+
+
+def _message(text: str) -> str:
+    text = text[:1].upper() + text[1:]
+    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1].rstrip() + "…"
+
+
+def call(app: App, method: str, kwargs=None) -> dict:
+    """Call ``app.<method>(**kwargs)`` for the worker; never raises.
+
+    ``kwargs`` is a dict, a Pyodide JsProxy of one (``.to_py()``) or None. Returns
+    ``{"ok": True, "result": ...}`` or ``{"ok": False, "error": message}``: a
+    :class:`~pycore.settings.SettingsError` adds ``field`` and ``message`` (the message without
+    the field name), so the page can mark the field; an exception's own text, first letter
+    capitalised and cut to :data:`MAX_MESSAGE` characters, otherwise; never a traceback.
+    """
+    if method not in COMMANDS:
+        return {"ok": False, "error": f'The worker has no command called "{method}".'}
+    try:
+        kwargs = kwargs.to_py() if hasattr(kwargs, "to_py") else dict(kwargs or {})
+        return {"ok": True, "result": getattr(app, method)(**kwargs)}
+    except SettingsError as e:
+        return {
+            "ok": False,
+            "error": _message(str(e)),
+            "field": e.field,
+            "message": _message(e.message),
+        }
+    except MemoryError:
+        return {"ok": False, "error": OUT_OF_MEMORY}
+    except Exception as e:  # every failure becomes a message for a person
+        return {"ok": False, "error": _message(str(e) or type(e).__name__)}

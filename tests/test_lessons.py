@@ -9,6 +9,8 @@ import pytest
 
 from pycore.lessons import (
     LESSONS,
+    PEOPLE,
+    catalog,
     run_mnist,
     run_weight_height,
     weight_height_data,
@@ -94,3 +96,29 @@ def test_mnist_784_10_10_by_full_batch_gradient_descent_reaches_84_percent(subse
     result = run_mnist(subset=subset)
     assert result["losses"][-1] < result["losses"][0]
     assert result["test_accuracy"] >= 0.84, result["lines"]
+
+
+@pytest.mark.parametrize("name", list(LESSONS))
+def test_every_lesson_owns_the_input_of_its_step_through(name, subset):
+    lesson = LESSONS[name]
+    net, x, y, about = lesson.trace_input(1, subset)
+    assert about["lesson"] == name and about["sample"]
+    assert x.shape[1] == net.sizes[0] and len(x) == len(y)
+    assert net.loss.name == lesson.loss
+    assert isinstance(net.train_step(x, y, SGD(0.1)), float)
+
+
+def test_trace_samples_wrap_and_name_what_they_show(subset):
+    people = LESSONS["weight-height"]
+    assert people.samples == tuple(PEOPLE)
+    assert people.trace_input(5)[3]["sample"].startswith("Bob:")
+    digit = LESSONS["mnist-784-10-10"].trace_input(len(subset.test) + 7, subset)
+    assert digit[3]["index"] == 7 and digit[3]["label"] == int(subset.test.labels[7])
+    np.testing.assert_array_equal(digit[1][0], subset.test.images()[7])
+
+
+def test_the_catalog_describes_every_lesson_in_order():
+    rows = catalog()
+    assert [r["name"] for r in rows] == list(LESSONS)
+    assert all(r["traceable"] for r in rows)
+    assert rows[3]["samples"] == ["Alice", "Bob", "Charlie", "Diana"]

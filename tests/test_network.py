@@ -40,7 +40,7 @@ def test_mismatched_layers_and_cross_entropy_without_softmax_are_refused():
 
 def test_trace_of_the_two_layer_network_holds_every_intermediate():
     net = two_layer_network()
-    trace = net.train_step(np.array([[2.0, 3.0]]), np.array([[1.0]]), SGD(0.1), trace=True)
+    trace = net.trace_step(np.array([[2.0, 3.0]]), np.array([[1.0]]), SGD(0.1))
     assert trace["forward"][1]["a"][0, 0] == 0.7216325609518421
     assert trace["forward"][0]["z"].tolist() == [[3.0, 3.0]]
     assert trace["loss"] == pytest.approx((1 - 0.7216325609518421) ** 2, rel=1e-15)
@@ -66,14 +66,50 @@ def test_trace_comes_from_the_same_step_as_training(rng):
     b = a.copy()
     x, y = rng.random((4, 6)).astype(np.float32), rng.integers(0, 3, 4)
     loss_a = a.train_step(x, y, Adam(0.01))
-    trace = b.train_step(x, y, Adam(0.01), trace=True)
+    trace = b.trace_step(x, y, Adam(0.01))
     assert trace["loss"] == loss_a
     for name, p in a.parameters().items():
         np.testing.assert_array_equal(p, b.parameters()[name])
 
 
+def test_train_step_returns_the_loss_and_trace_step_the_record(rng):
+    net = Network.build([6, 5, 3], ["relu", "softmax"], "cross_entropy", rng=rng)
+    x, y = rng.random((4, 6)).astype(np.float32), rng.integers(0, 3, 4)
+    loss = net.train_step(x, y, SGD(0.1))
+    assert isinstance(loss, float)
+    trace = net.trace_step(x, y, SGD(0.1))
+    assert isinstance(trace, dict) and trace["finite"] and trace["fused"]
+    assert trace["loss"] < loss
+
+
+def test_the_losss_da_is_computed_only_when_tracing(rng):
+    """With softmax and cross-entropy, training needs only the fused dz; dL/da is for display."""
+    net = Network.build([6, 5, 3], ["relu", "softmax"], "cross_entropy", rng=rng)
+    x, y = rng.random((4, 6)).astype(np.float32), rng.integers(0, 3, 4)
+    net.train_step(x, y, SGD(0.1))
+    assert net.layers[-1].cache["da"] is None
+    trace = net.trace_step(x, y, SGD(0.1))
+    a, targets = trace["forward"][-1]["a"], net.targets(y)
+    np.testing.assert_allclose(trace["backward"][-1]["da"], -targets / a / 4, rtol=1e-6)
+    # Without the fused shortcut the loss's da is what backprop starts from, traced or not.
+    mse = Network.build([6, 3], "sigmoid", "mse", rng=rng)
+    mse.train_step(x, y, SGD(0.1))
+    assert mse.layers[-1].cache["da"] is not None
+
+
+def test_a_non_finite_loss_traces_as_not_finite_and_updates_nothing(rng):
+    net = Network.build([3, 2], "identity", "mse", rng=rng, dtype=np.float64)
+    before = {k: p.copy() for k, p in net.parameters().items()}
+    trace = net.trace_step(np.array([[np.inf, 0, 0]]), np.array([[0.0, 0.0]]), SGD(0.1))
+    assert trace["finite"] is False and not np.isfinite(trace["loss"])
+    for name, p in net.parameters().items():
+        np.testing.assert_array_equal(p, before[name])
+
+
 @pytest.mark.parametrize("make", [lambda: SGD(0.1), lambda: Momentum(0.05), lambda: Adam(0.01)])
 def test_same_seed_gives_the_same_bytes(make, rng):
+    """Two runs in one process agree for every optimiser; tests/test_golden.py pins the bytes
+    of one run to a committed digest, so a change between runs or machines shows too."""
     x, y = rng.random((32, 8)).astype(np.float32), rng.integers(0, 4, 32)
     results = []
     for _ in range(2):

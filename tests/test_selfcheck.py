@@ -7,7 +7,14 @@ import pytest
 
 from pycore import Network, modelfile
 from pycore.data import default_path
-from pycore.selfcheck import TOLERANCE, golden_values, gradient_check, pick_samples, run
+from pycore.selfcheck import (
+    TOLERANCE,
+    golden_values,
+    gradient_check,
+    pick_entries,
+    pick_samples,
+    run,
+)
 from pycore.worker_api import App
 
 
@@ -51,9 +58,13 @@ def test_sampled_entries_have_nonzero_gradients(net, subset):
     f64 = net.astype(np.float64)
     f64.forward(x.astype(np.float64))
     f64.backward(f64.targets(y))
-    assert np.mean(f64.gradients()["layers.0.W"] == 0) > 0.5  # most first-layer entries are 0
+    grad = f64.gradients()["layers.0.W"]
+    assert np.mean(grad == 0) > 0.5  # most first-layer entries are 0
+    picked = pick_entries(grad, 20, np.random.default_rng(0))
+    assert picked.size == 20 and np.unique(picked).size == 20
+    assert np.all(grad.reshape(-1)[picked] != 0)
     rows = gradient_check(net, x, y, entries=20)
-    assert rows[0]["error"] < TOLERANCE
+    assert rows[0]["entries"] == 20 and rows[0]["error"] < TOLERANCE
 
 
 def test_samples_avoid_relu_kinks(subset):

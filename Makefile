@@ -4,7 +4,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: setup data model site serve test test-fast test-browser lint bench clean
+.PHONY: setup data model site serve test test-fast test-js test-browser lint bench clean
 
 setup:
 	./scripts/setup.sh
@@ -21,13 +21,19 @@ serve: export SKIP_BROWSER := 1
 serve: site
 	$(PY) scripts/serve.py --host $(HOST) --port $(PORT)
 
-# Everything CI runs: library tests (slow training tests included), build checks and browser tests.
+# Everything CI runs: the page's pure helpers (Node's test runner), library tests (slow training
+# tests included), build checks and browser tests. pytest runs last so its summary ends the output.
 test: site
+	node --test tests/js/
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-# The quick loop: no slow training and no browser.
+# The quick loop: the page's helpers, no slow training and no browser.
 test-fast: setup
+	node --test tests/js/
 	$(PY) -m pytest -m "not slow and not browser" $(PYTEST_ARGS)
+
+test-js:
+	node --test tests/js/
 
 test-browser: site
 	$(PY) -m pytest tests/browser $(PYTEST_ARGS)

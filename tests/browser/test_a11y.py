@@ -54,8 +54,10 @@ def _prepare(pg, view: str) -> None:
             "() => document.querySelector('[data-testid=prediction]').textContent !== ''",
             timeout=20_000,
         )
-    else:
-        pg.wait_for_timeout(500)
+    elif view == "#/train":
+        pg.wait_for_selector("#f-hidden", state="attached")
+    elif view == "#/models":
+        pg.wait_for_function("() => document.querySelector('#model-info').dataset.sizes")
 
 
 VIEWS = [

@@ -139,7 +139,6 @@ def test_finetune_on_my_digits_reports_held_out_and_mnist_accuracy(page, tmp_pat
         for key in ("held", "learned", "mnist")
     }
     held_before, held_after = rows["held"]
-    assert held_after != held_before, rows
     assert held_after > held_before, rows
     assert rows["learned"][1] > rows["learned"][0], rows
     assert 0.8 < rows["mnist"][1] <= 1, rows

@@ -6,6 +6,15 @@ import digits
 from conftest import READY_TIMEOUT_MS, draw_strokes, wait_ready
 
 VIEWS = ["draw", "train", "inspect", "models"]
+# When each view has its content: the layout is measured after that, not after a delay.
+VIEW_FILLED = {
+    "draw": "() => document.body.dataset.predicting === 'false'",
+    "train": "() => document.querySelector('#f-hidden') !== null",
+    "inspect": """() => document.querySelector('#accuracy').dataset.accuracy !== undefined
+                 && document.querySelectorAll('#mistakes figure').length > 0
+                 && document.querySelector('#weights-shape').textContent !== ''""",
+    "models": "() => document.querySelector('#model-info').dataset.sizes !== undefined",
+}
 LESSONS = ["neuron", "network", "mse", "weight-height", "mnist-784-10-10"]
 
 
@@ -95,7 +104,7 @@ def test_narrow_screen_has_no_horizontal_scroll(context, site):
     for view in VIEWS:
         pg.goto(f"{site}/#/{view}")
         pg.wait_for_function(f"() => !document.querySelector('#view-{view}').hidden")
-        pg.wait_for_timeout(300)
+        pg.wait_for_function(VIEW_FILLED[view], timeout=30_000)
         width = pg.evaluate("() => document.documentElement.scrollWidth")
         assert width <= 320, f"#/{view} is {width}px wide at 320px"
 

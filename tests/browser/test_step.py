@@ -52,6 +52,18 @@ def wait_text(pg, selector: str, pattern: str, timeout: float = 60_000) -> None:
     )
 
 
+def render_seq(pg) -> int:
+    """How many times the step view has been drawn (its data-seq)."""
+    return int(pg.get_attribute("[data-testid=step-view]", "data-seq"))
+
+
+def outlive_player_timer(pg, ms: int) -> None:
+    """Return once a page timer of ``ms`` has fired: timers fire in deadline order, so every timer
+    the page set earlier with a shorter delay has run by then (a wait on the page's event loop,
+    not on the test's clock)."""
+    pg.evaluate("(ms) => new Promise((resolve) => setTimeout(resolve, ms))", ms)
+
+
 def open_step(pg, site, hash_: str) -> None:
     pg.goto(f"{site}/{hash_}")
     wait_ready(pg)
@@ -152,13 +164,19 @@ def test_keyboard_walks_every_step_and_the_url_follows(context, site):
     pg.keyboard.press("Space")
     wait_text(pg, ".step-title", "Step [3-9] of")
     pg.keyboard.press("Space")
+    assert pg.get_attribute(".step-stage", "data-playing") == "false"
     paused = title(pg)
-    pg.wait_for_timeout(1200)
+    seq = render_seq(pg)
+    # Any step the player had scheduled would fire before a page timer of twice the interval,
+    # however slow the machine: after it, the render count shows that no step came.
+    outlive_player_timer(pg, 2 * 500)
+    assert render_seq(pg) == seq
     assert title(pg) == paused
 
     # Keys typed in a form field are left alone.
     pg.locator("[data-testid=step-lr]").focus()
     pg.keyboard.press("End")
+    assert render_seq(pg) == seq
     assert title(pg) == paused
 
 

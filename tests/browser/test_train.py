@@ -42,6 +42,11 @@ def step_value(page) -> int:
     return int(float(page.get_attribute("#train-progress", "value") or 0))
 
 
+def slices(page) -> int:
+    """Training slices the page has heard of: a sequence number (#train-progress[data-slices])."""
+    return int(page.get_attribute("#train-progress", "data-slices") or 0)
+
+
 def wait_step_above(page, n, timeout=30_000):
     page.wait_for_function(
         "n => Number(document.querySelector('#train-progress').value) > n", arg=n, timeout=timeout
@@ -114,12 +119,13 @@ def test_pause_step_resume_and_stop(page, site):
     page.click("#train-pause")
     assert wait_state(page, "paused") == "paused"
     paused_at = step_value(page)
-    page.wait_for_timeout(800)
-    assert step_value(page) == paused_at, "training went on while paused"
+    slices_at_pause = slices(page)
     page.click("#train-step")
     page.wait_for_function(
         "n => Number(document.querySelector('#train-progress').value) === n + 1", arg=paused_at
     )
+    # The step's own slice is the only one the worker ran since the pause.
+    assert slices(page) == slices_at_pause + 1, "training went on while paused"
     page.click("#train-step")
     page.wait_for_function(
         "n => Number(document.querySelector('#train-progress').value) === n + 2", arg=paused_at
@@ -129,9 +135,14 @@ def test_pause_step_resume_and_stop(page, site):
     wait_step_above(page, paused_at + 10)
     page.click("#train-stop")
     assert wait_state(page, "stopped") == "stopped"
-    stopped_at = step_value(page)
-    page.wait_for_timeout(500)
+    stopped_at, slices_at_stop = step_value(page), slices(page)
+    # A round trip through the worker (the Models view asks for the model) gives a run that
+    # wrongly went on the time to send another slice; none came.
+    page.goto(f"{site}/#/models")
+    page.wait_for_function("() => document.querySelector('#model-info').dataset.sizes")
+    assert slices(page) == slices_at_stop
     assert step_value(page) == stopped_at
+    open_train(page, site)
     assert page.is_enabled("#train-start") and page.is_disabled("#train-pause")
 
 
@@ -218,7 +229,10 @@ def test_main_thread_has_no_long_tasks_while_training(page, site):
     fill(page, hidden="128", batch_size="64", epochs="1", optimizer="adam", lr="0.001")
     page.click("#train-start")
     assert wait_state(page, "done", "diverged", "stopped") == "done"
-    page.wait_for_timeout(500)
+    # The last redraw of the charts (125 batches of 64) is part of the run's work on the page.
+    page.wait_for_function(
+        "() => document.querySelector('#loss-chart').dataset.points === '125'", polling=250
+    )
     tasks = page.evaluate("() => window.longTasks")
     worst = max(tasks, default=0.0)
     speed = page.get_attribute("#train-stats", "data-examples-per-second")

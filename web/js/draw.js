@@ -5,153 +5,48 @@
 // classified, the ten probabilities and the time it took.
 
 import { makePad } from "./pad.js";
-import { byId, el, messageOf, paintGrey, percent } from "./ui.js";
+import { el, messageOf, paintGrey, percent } from "./ui.js";
 
 const THROTTLE_MS = 100;
 
-export function mountDraw(ctx) {
-  const { client, events } = ctx;
-  const canvas = byId("draw-canvas");
-  const cursor = byId("kbd-cursor");
-  const prediction = byId("prediction");
-  const confidence = byId("confidence");
-  const timing = byId("timing");
-  const announce = byId("announce");
-  const seen = byId("seen");
-  const barsList = byId("bars");
-
-  const bars = [];
-  for (let d = 0; d < 10; d++) {
-    const fill = el("span", { class: "bar-fill" });
-    const pct = el("span", { class: "bar-pct", text: "0%" });
-    const item = el(
-      "li",
-      { class: "bar" },
-      el("span", { class: "bar-digit", text: String(d) }),
-      el("span", { class: "bar-track", "aria-hidden": "true" }, fill),
-      pct,
-    );
-    barsList.append(item);
-    bars.push({ item, fill, pct });
-  }
-
-  let generation = 0; // bumps on every clear, so late answers for an old drawing are dropped
-  let timer = null;
-  let inFlight = false;
-  let dirty = false;
-  let announceNext = false;
-
-  function clearDisplay() {
-    prediction.textContent = "";
-    confidence.textContent = "Draw a digit to see what the network thinks it is.";
-    timing.textContent = "";
-    for (const bar of bars) {
-      bar.fill.style.width = "0%";
-      bar.pct.textContent = "0%";
-      bar.item.classList.remove("top");
-    }
-    paintGrey(seen, new Float32Array(784));
-  }
+export function mountDraw(section, ctx) {
+  const { client, store } = ctx;
+  const part = (id) => section.querySelector(`#${id}`);
+  const canvas = part("draw-canvas");
+  const display = makeDisplay(part);
+  const predictor = makePredictor(client, canvas, display);
 
   function clear() {
     pad.clear();
-    generation += 1;
-    dirty = false;
-    clearTimeout(timer);
-    timer = null;
-    clearDisplay();
-    announce.textContent = "Drawing cleared.";
-  }
-
-  function show(result, roundTrip) {
-    if (result.empty) {
-      clearDisplay();
-      return;
-    }
-    const probs = result.probs;
-    const digit = result.digit;
-    prediction.textContent = String(digit);
-    confidence.textContent = `${percent(probs[digit], 0)} sure`;
-    timing.textContent = `Computed in ${result.ms.toFixed(1)} ms in Python; ${roundTrip.toFixed(0)} ms from drawing to answer.`;
-    timing.dataset.pythonMs = result.ms.toFixed(2);
-    timing.dataset.roundTripMs = roundTrip.toFixed(2);
-    for (let d = 0; d < 10; d++) {
-      const p = probs[d];
-      bars[d].fill.style.width = `${(p * 100).toFixed(1)}%`;
-      bars[d].pct.textContent = percent(p, p >= 0.995 || p < 0.001 ? 0 : 1);
-      bars[d].item.classList.toggle("top", d === digit);
-    }
-    paintGrey(seen, result.image);
-    if (announceNext) {
-      announce.textContent = `Prediction: ${digit}, ${percent(probs[digit], 0)} confident.`;
-      announceNext = false;
-    }
-  }
-
-  async function run() {
-    timer = null;
-    if (inFlight || !dirty) return;
-    dirty = false;
-    if (!pad.hasInk) {
-      clearDisplay();
-      return;
-    }
-    inFlight = true;
-    const mine = generation;
-    const started = performance.now();
-    try {
-      const pixels = pad.readInk();
-      const result = await client.call("predict", { pixels, width: canvas.width, height: canvas.height });
-      if (mine === generation) show(result, performance.now() - started);
-    } catch (err) {
-      if (mine === generation) {
-        prediction.textContent = "";
-        confidence.textContent = `Could not classify the drawing: ${messageOf(err)}`;
-      }
-    } finally {
-      inFlight = false;
-      if (dirty && !timer) run();
-    }
-  }
-
-  /** Ask for a prediction: now (on release, Enter) or soon (while drawing). */
-  function requestPrediction(now = false, speak = false) {
-    dirty = true;
-    if (speak) announceNext = true;
-    if (now) {
-      clearTimeout(timer);
-      timer = null;
-      run();
-    } else if (!timer) {
-      timer = setTimeout(run, THROTTLE_MS);
-    }
+    predictor.forget();
+    display.clear();
+    display.say("Drawing cleared.");
   }
 
   // Mouse, touch, pen and the keyboard cursor (pad.js). Predictions follow the ink while drawing,
   // and come at once (and are announced) on release or Enter.
-  const pad = makePad(canvas, cursor, byId("pen-state"), {
-    onInk: () => requestPrediction(),
+  const pad = makePad(canvas, part("kbd-cursor"), part("pen-state"), {
+    onInk: () => predictor.request(),
     onStroke: (source) => {
-      if (source === "pointer") requestPrediction(true, true);
+      if (source === "pointer") predictor.request(true, true);
     },
     onKey: (event) => {
-      if (event.key === "Enter") requestPrediction(true, true);
+      if (event.key === "Enter") predictor.request(true, true);
       else if (event.key === "Delete" || event.key === "Backspace") clear();
       else return false;
       return true;
     },
   });
+  predictor.usePad(pad);
 
-  byId("clear").addEventListener("click", () => {
-    clear();
-  });
+  part("clear").addEventListener("click", clear);
 
   // A new network (training progress, upload, reset) deserves a fresh answer for the same drawing.
-  events.addEventListener("model-changed", () => {
-    if (pad.hasInk) requestPrediction();
+  store.subscribe((event) => {
+    if (event.type === "model" && pad.hasInk) predictor.request();
   });
 
-  clearDisplay();
+  display.clear();
 
   return {
     /** The drawing as ink (0..255, row by row), or null when the canvas is empty. */
@@ -160,5 +55,137 @@ export function mountDraw(ctx) {
       return { pixels: pad.readInk(), width: canvas.width, height: canvas.height };
     },
     clear,
+    show() {},
+    hide() {},
+  };
+}
+
+/** What the network makes of the drawing: the digit, its confidence, the ten bars, the 28x28 image. */
+function makeDisplay(part) {
+  const prediction = part("prediction");
+  const confidence = part("confidence");
+  const timing = part("timing");
+  const announce = part("announce");
+  const seen = part("seen");
+  const bars = Array.from({ length: 10 }, (_, d) => {
+    const fill = el("span", { class: "bar-fill" });
+    const pct = el("span", { class: "bar-pct", text: "0%" });
+    const item = el("li", { class: "bar" }, el("span", { class: "bar-digit", text: String(d) }), el("span", { class: "bar-track", "aria-hidden": "true" }, fill), pct);
+    return { item, fill, pct };
+  });
+  part("bars").append(...bars.map((b) => b.item));
+
+  return {
+    clear() {
+      prediction.textContent = "";
+      confidence.textContent = "Draw a digit to see what the network thinks it is.";
+      timing.textContent = "";
+      for (const bar of bars) {
+        bar.fill.style.width = "0%";
+        bar.pct.textContent = "0%";
+        bar.item.classList.remove("top");
+      }
+      paintGrey(seen, new Float32Array(784));
+    },
+    failed(message) {
+      prediction.textContent = "";
+      confidence.textContent = `Could not classify the drawing: ${message}`;
+    },
+    say(text) {
+      announce.textContent = text;
+    },
+    show(result, roundTrip, speak) {
+      const { probs, digit } = result;
+      prediction.textContent = String(digit);
+      confidence.textContent = `${percent(probs[digit], 0)} sure`;
+      timing.textContent = `Computed in ${result.ms.toFixed(1)} ms in Python; ${roundTrip.toFixed(0)} ms from drawing to answer.`;
+      timing.dataset.pythonMs = result.ms.toFixed(2);
+      timing.dataset.roundTripMs = roundTrip.toFixed(2);
+      for (let d = 0; d < 10; d++) {
+        const p = probs[d];
+        bars[d].fill.style.width = `${(p * 100).toFixed(1)}%`;
+        bars[d].pct.textContent = percent(p, p >= 0.995 || p < 0.001 ? 0 : 1);
+        bars[d].item.classList.toggle("top", d === digit);
+      }
+      paintGrey(seen, result.image);
+      if (speak) announce.textContent = `Prediction: ${digit}, ${percent(probs[digit], 0)} confident.`;
+    },
+  };
+}
+
+/**
+ * One prediction at a time: while one is on its way, later requests wait and only the newest is
+ * sent. forget() drops answers for a drawing that was cleared.
+ *
+ * For tests and benchmarks, body[data-predictions] counts finished predictions and
+ * body[data-predicting] is "true" while one is asked for or on its way.
+ */
+function makePredictor(client, canvas, display) {
+  let pad = null;
+  let generation = 0; // bumps on every clear, so late answers for an old drawing are dropped
+  let timer = null;
+  let inFlight = false;
+  let dirty = false;
+  let announceNext = false;
+  let finished = 0;
+
+  function mark() {
+    document.body.dataset.predictions = String(finished);
+    document.body.dataset.predicting = String(inFlight || dirty || timer !== null);
+  }
+
+  async function run() {
+    timer = null;
+    if (inFlight || !dirty) return mark();
+    dirty = false;
+    if (!pad.hasInk) {
+      display.clear();
+      return mark();
+    }
+    inFlight = true;
+    const mine = generation;
+    const started = performance.now();
+    try {
+      const result = await client.call("predict", { pixels: pad.readInk(), width: canvas.width, height: canvas.height });
+      if (mine === generation) {
+        if (result.empty) display.clear();
+        else display.show(result, performance.now() - started, announceNext);
+        if (!result.empty) announceNext = false;
+      }
+    } catch (err) {
+      if (mine === generation) display.failed(messageOf(err));
+    } finally {
+      inFlight = false;
+      finished += 1;
+      if (dirty && !timer) run();
+      mark();
+    }
+  }
+
+  mark();
+  return {
+    usePad(p) {
+      pad = p;
+    },
+    /** Ask for a prediction: now (on release, Enter) or soon (while drawing). */
+    request(now = false, speak = false) {
+      dirty = true;
+      if (speak) announceNext = true;
+      if (now) {
+        clearTimeout(timer);
+        timer = null;
+        run();
+      } else if (!timer) {
+        timer = setTimeout(run, THROTTLE_MS);
+      }
+      mark();
+    },
+    forget() {
+      generation += 1;
+      dirty = false;
+      clearTimeout(timer);
+      timer = null;
+      mark();
+    },
   };
 }

@@ -1,46 +1,107 @@
-// The page shell: starts the worker, shows loading and errors, and routes #/view URLs to panels.
+// The page shell: starts the worker and the store, shows loading and errors, and routes #/view
+// URLs to panels.
 //
-// Routes: #/draw (landing), #/train, #/inspect, #/models, #/step/... (the step-through, loaded on
-// first use). body[data-ready] is "false" while loading, "true" when the network can answer and
-// "error" when loading failed or the worker died (with a message and a Retry button).
+// Routes: #/draw (landing), #/train, #/inspect, #/models, #/step/... (the step-through), #/mine,
+// #/check; every panel but Draw and Train is loaded on first use. body[data-ready] is "false"
+// while loading, "true" when the network can answer and "error" when loading failed or the worker
+// died (with a message and a Retry button).
+//
+// How a panel gets its DOM, one convention for all of them:
+//   mountX(section, ctx) -> {show(args), hide()}
+// `section` is the panel's <section id="view-X">; the panel finds (section.querySelector) or
+// builds everything it shows inside it and touches nothing outside it. ctx is the same object for
+// every panel:
+//   ctx = {client, store, navigate, draw}
+//   client    the worker client (client.js): read-only calls such as predict, evaluate, trace_*
+//   store     the page's state (store.js): info and its catalogue, the model, the run, the Train
+//             settings; every training and model call; subscribe() for its events
+//   navigate  navigate("#/step/digit/3") goes to a view
+//   draw      the Draw panel; draw.getDrawing() is the current drawing ({pixels, width, height}) or null
+// A panel is written as a view builder (DOM), pure helpers (tested with node --test) and thin
+// wiring between the store's events, the client and the view.
 
 import { WorkerClient } from "./client.js";
 import { mountDraw } from "./draw.js";
 import { registerOffline } from "./offline.js";
+import { createStore } from "./store.js";
 import { byId, el, messageOf } from "./ui.js";
 
 const VIEWS = ["draw", "train", "inspect", "models", "step", "mine", "check"];
 const TITLE = "pycore";
 const TITLES = { draw: "Draw a digit", train: "Train", inspect: "Inspect", models: "Models", step: "Step through", mine: "My digits", check: "Self-check" };
 
+// Modules of the panels loaded on first use, and the name of their mount function.
+const LAZY = {
+  train: () => import("./train.js").then((m) => m.mountTrain),
+  inspect: () => import("./inspect.js").then((m) => m.mountInspect),
+  models: () => import("./models.js").then((m) => m.mountModels),
+  step: () => import("./step.js").then((m) => m.mountStep),
+  mine: () => import("./collection.js").then((m) => m.mountCollection),
+  check: () => import("./selfcheck.js").then((m) => m.mountSelfCheck),
+};
+
 function startApp() {
   const client = new WorkerClient();
-  const events = new EventTarget();
-  const ctx = { client, events };
-  const body = document.body;
+  const store = createStore(client);
+  const ctx = { client, store, navigate, draw: null };
+  showLoading(client, store);
+  ctx.draw = mountDraw(byId("view-draw"), ctx);
+  store.subscribe((event) => {
+    if (event.type === "ready") renderLessons(event.info.catalog?.lessons);
+  });
 
-  // --- loading, errors, retry ----------------------------------------------------------------
+  const panels = { draw: Promise.resolve(ctx.draw) };
+  function panel(name) {
+    if (!panels[name]) {
+      panels[name] = LAZY[name]().then((mount) => mount(byId(`view-${name}`), ctx), (err) => unavailable(name, err));
+    }
+    return panels[name];
+  }
+
+  // The Train panel mounts at once so that it follows every run (a fine-tune started in My
+  // digits shows in its charts); the saved model and settings come back through the store.
+  panel("train");
+  import("./persist.js")
+    .then((persist) => persist.mountPersist(ctx))
+    .catch((err) => console.warn("Saving in this browser is not available:", messageOf(err)));
+
+  const route = makeRouter(panel);
+  function navigate(hash) {
+    if (location.hash === hash) route();
+    else location.hash = hash;
+  }
+  window.addEventListener("hashchange", route);
+  document.querySelector("[data-skip]").addEventListener("click", (event) => {
+    event.preventDefault();
+    byId("main").focus();
+  });
+  route();
+}
+
+// A panel whose module cannot be loaded says so in its section.
+function unavailable(name, err) {
+  console.warn(err);
+  byId(`view-${name}`).replaceChildren(
+    el("h1", { text: TITLES[name] }),
+    el("p", { class: "notice", text: "This view is not available in this build." }),
+  );
+  return { show() {}, hide() {} };
+}
+
+/** The loading bar, the fatal error box with Retry, and body[data-ready]. */
+function showLoading(client, store) {
+  const body = document.body;
   const boot = byId("boot");
   const bootStage = byId("boot-stage");
   const bootBar = byId("boot-progress");
   const bootPercent = byId("boot-percent");
   const fatal = byId("fatal");
-  const fatalMessage = byId("fatal-message");
   const retry = byId("retry");
-
-  function loading() {
-    body.dataset.ready = "false";
-    boot.hidden = false;
-    fatal.hidden = true;
-    bootStage.textContent = "Starting the Python runtime…";
-    bootBar.value = 0;
-    bootPercent.textContent = "0%";
-  }
 
   function failed(message) {
     body.dataset.ready = "error";
     boot.hidden = true;
-    fatalMessage.textContent = message;
+    byId("fatal-message").textContent = message;
     fatal.hidden = false;
     retry.focus({ preventScroll: false });
   }
@@ -50,7 +111,9 @@ function startApp() {
     bootBar.value = percent;
     bootPercent.textContent = `${percent}%`;
   });
-  client.on("ready", (info) => {
+  store.subscribe((event) => {
+    if (event.type !== "ready") return;
+    const info = event.info;
     boot.hidden = true;
     fatal.hidden = true;
     body.dataset.ready = "true";
@@ -62,79 +125,51 @@ function startApp() {
     byId("versions").textContent =
       `Python ${v.python} and NumPy ${v.numpy} run in your browser through Pyodide ${v.pyodide || ""}; nothing is sent to a server. ` +
       `Ready in ${((t.ready_ms || 0) / 1000).toFixed(1)} s.`;
-    events.dispatchEvent(new CustomEvent("model-changed", { detail: { model: info.model } }));
   });
   client.on("fatal", ({ message }) => failed(message));
   client.on("crash", ({ message }) => failed(`${message} Your drawing is kept; press Retry to start the worker again.`));
   retry.addEventListener("click", () => {
-    loading();
+    body.dataset.ready = "false";
+    boot.hidden = false;
+    fatal.hidden = true;
+    bootStage.textContent = "Starting the Python runtime…";
+    bootBar.value = 0;
+    bootPercent.textContent = "0%";
     client.restart();
   });
+}
 
-  // --- panels ----------------------------------------------------------------------------------
-  const draw = mountDraw(ctx);
-  const panels = { draw: { show() {}, hide() {} } };
-  let train = null;
-  const lazy = {
-    train: async () => {
-      const { mountTrain } = await import("./train.js");
-      train = mountTrain(ctx);
-      return train;
-    },
-    inspect: async () => (await import("./inspect.js")).mountInspect(ctx),
-    models: async () => (await import("./models.js")).mountModels(ctx),
-    step: async () => mountStepView(),
-    mine: async () => (await import("./collection.js")).mountCollection(byId("view-mine"), ctx),
-    check: async () => (await import("./selfcheck.js")).mountSelfCheck(byId("view-check"), ctx),
-  };
+/** The Lessons list beside every view, from pycore's lesson catalogue. */
+function renderLessons(lessons) {
+  if (!lessons) return;
+  const list = document.querySelector(".lessons ol");
+  list.replaceChildren(
+    ...lessons.map((lesson) =>
+      el("li", {}, el("a", { "data-testid": `lesson-${lesson.name}`, href: `#/step/lesson/${lesson.name}` },
+        el("span", { class: "lesson-title", text: lesson.title }), " ", el("span", { class: "lesson-summary", text: lesson.summary }))),
+    ),
+  );
+  markCurrentLesson();
+}
 
-  // The train form mounts early (it is small) so that getSettings works before its first visit.
-  const trainReady = lazy.train();
-  panels.train = trainReady;
-  // The saved model and settings come back once the train form exists (see persist.js).
-  trainReady
-    .then(() => import("./persist.js"))
-    .then((persist) => persist.mountPersist(ctx))
-    .catch((err) => console.warn("Saving in this browser is not available:", messageOf(err)));
-
-  async function mountStepView() {
-    const section = byId("view-step");
-    let mod;
-    try {
-      mod = await import("./step.js");
-    } catch (err) {
-      console.warn(err);
-      section.replaceChildren(
-        el("h1", { text: "Step through" }),
-        el("p", { class: "notice", text: "The step-through view is not available in this build." }),
-      );
-      return { show() {}, hide() {} };
-    }
-    await trainReady;
-    const view = mod.mountStep(section, {
-      client,
-      getDrawing: () => draw.getDrawing(),
-      getSettings: () => (train ? train.getSettings() : { lr: 0.1, loss: "cross_entropy" }),
-      navigate,
-    });
-    return { show: (args) => view.show(args), hide() {} };
+function markCurrentLesson() {
+  const href = location.hash.startsWith("#/step/") ? location.hash : null;
+  for (const link of document.querySelectorAll(".lessons a")) {
+    if (link.getAttribute("href") === href) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
   }
+}
 
-  async function panel(name) {
-    if (!panels[name]) panels[name] = lazy[name]();
-    return panels[name];
-  }
+function parse(hash) {
+  const parts = hash.replace(/^#\/?/, "").split("/").filter(Boolean).map(decodeURIComponent);
+  const view = VIEWS.includes(parts[0]) ? parts[0] : "draw";
+  return { view, args: view === parts[0] ? parts.slice(1) : [] };
+}
 
-  // --- routing ---------------------------------------------------------------------------------
+/** route(): show the view the URL names (hiding the previous one) and mark its tab. */
+function makeRouter(panel) {
   let current = null;
-
-  function parse(hash) {
-    const parts = hash.replace(/^#\/?/, "").split("/").filter(Boolean).map(decodeURIComponent);
-    const view = VIEWS.includes(parts[0]) ? parts[0] : "draw";
-    return { view, args: view === parts[0] ? parts.slice(1) : [] };
-  }
-
-  async function route() {
+  return async function route() {
     const hash = location.hash;
     if (hash && !hash.startsWith("#/")) return; // an in-page anchor such as the skip link
     const { view, args } = parse(hash);
@@ -143,11 +178,7 @@ function startApp() {
       if (link.dataset.nav === view) link.setAttribute("aria-current", "page");
       else link.removeAttribute("aria-current");
     }
-    const lessonHref = view === "step" ? `#/step/${args.join("/")}` : null;
-    for (const link of document.querySelectorAll(".lessons a")) {
-      if (link.getAttribute("href") === lessonHref) link.setAttribute("aria-current", "page");
-      else link.removeAttribute("aria-current");
-    }
+    markCurrentLesson();
     document.title = `${TITLES[view]} · ${TITLE}`;
     const previous = current;
     current = view;
@@ -162,19 +193,7 @@ function startApp() {
       byId("main").focus({ preventScroll: true });
       window.scrollTo({ top: 0 });
     }
-  }
-
-  function navigate(hash) {
-    if (location.hash === hash) route();
-    else location.hash = hash;
-  }
-
-  window.addEventListener("hashchange", route);
-  document.querySelector("[data-skip]").addEventListener("click", (event) => {
-    event.preventDefault();
-    byId("main").focus();
-  });
-  route();
+  };
 }
 
 startApp();

@@ -1,34 +1,39 @@
 // The Models panel: what the current network is, download it, load another, go back to the default.
 
-import { byId, el, messageOf, percent, showError, sizesText } from "./ui.js";
+import { downloadBytes, el, messageOf, percent, showError, sizesText } from "./ui.js";
 
-const NAMES = { cross_entropy: "cross-entropy", mse: "mean squared error" };
+/** [label, value] rows describing a model (App.model_info); lossNames maps loss names to words. */
+export function modelRows(model, lossNames = {}) {
+  const t = model.training || {};
+  const parameters = model.sizes.slice(1).reduce((sum, n, i) => sum + n * model.sizes[i] + n, 0);
+  const rows = [
+    ["Layers", sizesText(model.sizes)],
+    ["Parameters", parameters.toLocaleString("en-GB")],
+    ["Activations", (model.activations || []).join(", ")],
+    ["Loss", lossNames?.[model.loss] || model.loss],
+    ["Numbers", model.dtype],
+    ["Held-out accuracy", model.test_accuracy === null || model.test_accuracy === undefined ? "not measured yet (see Inspect)" : percent(model.test_accuracy, 2)],
+  ];
+  if (t.optimizer) {
+    rows.push(["Trained with", `${t.optimizer}, learning rate ${t.lr}, batches of ${t.batch_size}, ${t.epochs} epoch${t.epochs === 1 ? "" : "s"}${t.augment ? ", augmentation" : ""}`]);
+  }
+  return rows;
+}
 
-export function mountModels(ctx) {
-  const { client, events } = ctx;
-  const info = byId("model-info");
-  const message = byId("models-message");
-  const errorBox = byId("models-error");
-  const upload = byId("model-upload");
-  const download = byId("model-download");
-  const reset = byId("model-reset");
+export function mountModels(section, ctx) {
+  const { client, store } = ctx;
+  const part = (id) => section.querySelector(`#${id}`);
+  const info = part("model-info");
+  const message = part("models-message");
+  const errorBox = part("models-error");
+  const upload = part("model-upload");
+  const download = part("model-download");
+  const reset = part("model-reset");
   let visible = false;
   let stale = true;
 
   function render(model) {
-    const t = model.training || {};
-    const parameters = model.sizes.slice(1).reduce((sum, n, i) => sum + n * model.sizes[i] + n, 0);
-    const rows = [
-      ["Layers", sizesText(model.sizes)],
-      ["Parameters", parameters.toLocaleString("en-GB")],
-      ["Activations", (model.activations || []).join(", ")],
-      ["Loss", NAMES[model.loss] || model.loss],
-      ["Numbers", model.dtype],
-      ["Held-out accuracy", model.test_accuracy === null || model.test_accuracy === undefined ? "not measured yet (see Inspect)" : percent(model.test_accuracy, 2)],
-    ];
-    if (t.optimizer) {
-      rows.push(["Trained with", `${t.optimizer}, learning rate ${t.lr}, batches of ${t.batch_size}, ${t.epochs} epoch${t.epochs === 1 ? "" : "s"}${t.augment ? ", augmentation" : ""}`]);
-    }
+    const rows = modelRows(model, store.info?.catalog?.names?.loss);
     info.replaceChildren(...rows.flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { text: v })]));
     info.dataset.sizes = model.sizes.join(",");
   }
@@ -52,13 +57,8 @@ export function mountModels(ctx) {
     download.disabled = true;
     showError(errorBox, "");
     try {
-      const bytes = await client.call("export_model");
-      const url = URL.createObjectURL(new Blob([bytes], { type: "application/octet-stream" }));
-      const link = el("a", { href: url, download: "pycore-model.npz", hidden: true });
-      document.body.append(link);
-      link.click();
-      link.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      const bytes = await store.exportModel();
+      downloadBytes(bytes, "pycore-model.npz");
       message.textContent = `Downloaded pycore-model.npz (${(bytes.length / 1024).toFixed(0)} KB).`;
     } catch (err) {
       showError(errorBox, `Could not export the model: ${messageOf(err)}`);
@@ -74,10 +74,8 @@ export function mountModels(ctx) {
     showError(errorBox, "");
     try {
       const data = new Uint8Array(await file.arrayBuffer());
-      const model = await client.call("load_model", { data });
+      const model = await store.loadModel(data, "uploaded");
       done(`Loaded ${file.name}: ${sizesText(model.sizes)}.`, model);
-      events.dispatchEvent(new CustomEvent("model-loaded", { detail: { model } }));
-      events.dispatchEvent(new CustomEvent("model-changed", { detail: { model } }));
     } catch (err) {
       message.textContent = "";
       showError(errorBox, `${file.name} was not loaded: ${messageOf(err)} The current model is unchanged.`);
@@ -88,18 +86,17 @@ export function mountModels(ctx) {
 
   reset.addEventListener("click", async () => {
     try {
-      const model = await client.call("reset_model");
+      const model = await store.resetModel();
       done(`Back to the pretrained model: ${sizesText(model.sizes)}.`, model);
-      events.dispatchEvent(new CustomEvent("model-loaded", { detail: { model } }));
-      events.dispatchEvent(new CustomEvent("model-changed", { detail: { model } }));
     } catch (err) {
       showError(errorBox, `Could not reset the model: ${messageOf(err)}`);
     }
   });
 
-  events.addEventListener("model-changed", (event) => {
+  store.subscribe((event) => {
+    if (event.type !== "model") return;
     stale = true;
-    if (visible && !(event.detail && event.detail.training)) refresh();
+    if (visible && store.run.state !== "running") refresh();
   });
 
   return {

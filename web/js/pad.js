@@ -12,48 +12,69 @@ const KEY_STEP = 10; // one MNIST pixel
 
 /** A drawing pad: mouse, touch and pen, and a keyboard cursor (arrows move, Space pen up/down). */
 export function makePad(canvas, cursor, penState, { onInk = () => {}, onStroke = () => {}, onKey = () => false }) {
+  const pad = makeInk(canvas);
+  const keys = listenKeyboard(canvas, cursor, penState, pad, { onInk, onStroke, onKey });
+  listenPointer(canvas, cursor, pad, { onInk, onStroke });
+  const clearInk = pad.clear;
+  pad.clear = () => {
+    clearInk();
+    keys.penUp();
+  };
+  return pad;
+}
+
+/** The ink on the canvas: a round white pen, dots and lines, read back as its alpha channel. */
+function makeInk(canvas) {
   const g = canvas.getContext("2d", { willReadFrequently: true });
   g.lineWidth = LINE_WIDTH;
   g.lineCap = "round";
   g.lineJoin = "round";
   g.strokeStyle = "#fff";
   g.fillStyle = "#fff";
-  const pad = { hasInk: false };
-  const keyboard = { x: canvas.width / 2, y: canvas.height / 2, down: false };
+  const pad = {
+    hasInk: false,
+    dot(p) {
+      g.beginPath();
+      g.arc(p.x, p.y, LINE_WIDTH / 2, 0, Math.PI * 2);
+      g.fill();
+      pad.hasInk = true;
+    },
+    line(a, b) {
+      g.beginPath();
+      g.moveTo(a.x, a.y);
+      g.lineTo(b.x, b.y);
+      g.stroke();
+      pad.hasInk = true;
+    },
+    readInk() {
+      const rgba = g.getImageData(0, 0, canvas.width, canvas.height).data;
+      const ink = new Uint8Array(canvas.width * canvas.height);
+      for (let i = 0; i < ink.length; i++) ink[i] = rgba[i * 4 + 3];
+      return ink;
+    },
+    clear() {
+      g.clearRect(0, 0, canvas.width, canvas.height);
+      pad.hasInk = false;
+    },
+  };
+  return pad;
+}
+
+// Mouse, touch and pen: one pointer draws at a time; touch never scrolls the page.
+function listenPointer(canvas, cursor, pad, { onInk, onStroke }) {
   let active = null;
   let last = null;
-
-  const dot = (p) => {
-    g.beginPath();
-    g.arc(p.x, p.y, LINE_WIDTH / 2, 0, Math.PI * 2);
-    g.fill();
-    pad.hasInk = true;
-  };
-  const line = (a, b) => {
-    g.beginPath();
-    g.moveTo(a.x, a.y);
-    g.lineTo(b.x, b.y);
-    g.stroke();
-    pad.hasInk = true;
-  };
   const point = (e) => {
     const r = canvas.getBoundingClientRect();
     return { x: ((e.clientX - r.left) * canvas.width) / r.width, y: ((e.clientY - r.top) * canvas.height) / r.height };
   };
-  const place = () => {
-    cursor.style.left = `${(keyboard.x / canvas.width) * 100}%`;
-    cursor.style.top = `${(keyboard.y / canvas.height) * 100}%`;
-    cursor.classList.toggle("down", keyboard.down);
-    penState.textContent = keyboard.down ? "Pen down: the arrow keys draw." : "";
-  };
-
   canvas.addEventListener("pointerdown", (e) => {
     if (active !== null || (e.pointerType === "mouse" && e.button !== 0)) return;
     active = e.pointerId;
     canvas.setPointerCapture(e.pointerId);
     cursor.hidden = true;
     last = point(e);
-    dot(last);
+    pad.dot(last);
     onInk();
     e.preventDefault();
     canvas.focus({ preventScroll: true });
@@ -63,7 +84,7 @@ export function makePad(canvas, cursor, penState, { onInk = () => {}, onStroke =
     const moves = e.getCoalescedEvents ? e.getCoalescedEvents() : [];
     for (const m of moves.length ? moves : [e]) {
       const p = point(m);
-      line(last, p);
+      pad.line(last, p);
       last = p;
     }
     onInk();
@@ -77,7 +98,23 @@ export function makePad(canvas, cursor, penState, { onInk = () => {}, onStroke =
   canvas.addEventListener("pointercancel", end);
   canvas.addEventListener("touchstart", (e) => e.preventDefault(), { passive: false });
   canvas.addEventListener("touchmove", (e) => e.preventDefault(), { passive: false });
+}
 
+const MOVES = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
+
+// The keyboard cursor: shown when the canvas has keyboard focus; returns {penUp()}.
+function listenKeyboard(canvas, cursor, penState, pad, { onInk, onStroke, onKey }) {
+  const keyboard = { x: canvas.width / 2, y: canvas.height / 2, down: false };
+  const place = () => {
+    cursor.style.left = `${(keyboard.x / canvas.width) * 100}%`;
+    cursor.style.top = `${(keyboard.y / canvas.height) * 100}%`;
+    cursor.classList.toggle("down", keyboard.down);
+    penState.textContent = keyboard.down ? "Pen down: the arrow keys draw." : "";
+  };
+  const penUp = () => {
+    keyboard.down = false;
+    place();
+  };
   canvas.addEventListener("focus", () => {
     if (canvas.matches(":focus-visible")) {
       cursor.hidden = false;
@@ -86,10 +123,8 @@ export function makePad(canvas, cursor, penState, { onInk = () => {}, onStroke =
   });
   canvas.addEventListener("blur", () => {
     cursor.hidden = true;
-    keyboard.down = false;
-    place();
+    penUp();
   });
-  const MOVES = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
   canvas.addEventListener("keydown", (e) => {
     const move = MOVES[e.key];
     if (move) {
@@ -99,13 +134,13 @@ export function makePad(canvas, cursor, penState, { onInk = () => {}, onStroke =
       keyboard.x = Math.min(canvas.width - half, Math.max(half, keyboard.x + move[0] * step));
       keyboard.y = Math.min(canvas.height - half, Math.max(half, keyboard.y + move[1] * step));
       if (keyboard.down) {
-        line(from, keyboard);
+        pad.line(from, keyboard);
         onInk();
       }
     } else if (e.key === " " || e.key === "Spacebar") {
       keyboard.down = !keyboard.down;
       if (keyboard.down) {
-        dot(keyboard);
+        pad.dot(keyboard);
         onInk();
       } else {
         onStroke("keyboard");
@@ -119,18 +154,5 @@ export function makePad(canvas, cursor, penState, { onInk = () => {}, onStroke =
     cursor.hidden = false;
     place();
   });
-
-  pad.readInk = () => {
-    const rgba = g.getImageData(0, 0, canvas.width, canvas.height).data;
-    const ink = new Uint8Array(canvas.width * canvas.height);
-    for (let i = 0; i < ink.length; i++) ink[i] = rgba[i * 4 + 3];
-    return ink;
-  };
-  pad.clear = () => {
-    g.clearRect(0, 0, canvas.width, canvas.height);
-    pad.hasInk = false;
-    keyboard.down = false;
-    place();
-  };
-  return pad;
+  return { penUp };
 }

@@ -7,8 +7,10 @@
 // mountPersist(ctx) restores the model and the settings at start-up (with a visible note and an
 // explicit Reset that forgets them) and saves the model whenever training pauses, stops or ends
 // and whenever another model is loaded. A pretrained model is never stored: saving it forgets.
+// It works only through the store: store.setSettings(values, "restored") and
+// store.loadModel(bytes, "restored"); the Train form follows the store.
 
-import { byId, el, messageOf, sizesText } from "./ui.js";
+import { el, messageOf, sizesText } from "./ui.js";
 
 const DB_NAME = "pycore";
 const DB_VERSION = 1;
@@ -76,15 +78,15 @@ export function clearDigits() {
   return withStore("digits", "readwrite", (s) => request(s.clear()));
 }
 
-export function getState(key) {
+function getState(key) {
   return withStore("state", "readonly", (s) => request(s.get(key)));
 }
 
-export function setState(key, value) {
+function setState(key, value) {
   return withStore("state", "readwrite", (s) => request(s.put(value, key)));
 }
 
-export function deleteState(key) {
+function deleteState(key) {
   return withStore("state", "readwrite", (s) => request(s.delete(key)));
 }
 
@@ -97,63 +99,77 @@ export function newSeed() {
   return crypto.getRandomValues(new Uint32Array(1))[0] % 1_000_000;
 }
 
+/** Keep the Train settings and the trained model across reloads (see the top of this file). */
 export function mountPersist(ctx) {
-  const { client, events } = ctx;
-  const body = document.body;
-  const form = byId("train-form");
+  const { store } = ctx;
+  const note = restoreNote();
+  const settings = persistSettings(store);
+  const model = persistModel(store, note);
 
+  note.onReset(async () => {
+    model.cancel();
+    settings.cancel();
+    try {
+      await Promise.all([deleteState("model"), deleteState("settings")]);
+      await store.resetModel();
+      if (!store.active) store.setSettings({ recipe: "small" }, "reset");
+      note.say("Forgot your saved model and settings: the pretrained network is back.");
+      document.body.dataset.restored = "reset";
+    } catch (err) {
+      note.say(`Could not reset: ${messageOf(err)}`);
+    }
+  });
+  settings.restore();
+}
+
+/** The note above the page that says what was restored, with its Reset button. */
+function restoreNote() {
   const text = el("span", { class: "restore-text" });
   const reset = el("button", { type: "button", class: "button small", "data-testid": "restore-reset", text: "Reset" });
   const note = el("div", { class: "restore-note", role: "status", "data-testid": "restore-note", hidden: true }, text, " ", reset);
   document.querySelector(".layout").before(note);
+  return {
+    say(message, { resettable = false } = {}) {
+      text.textContent = message;
+      reset.hidden = !resettable;
+      note.hidden = !message;
+    },
+    onReset(handler) {
+      reset.addEventListener("click", handler);
+    },
+  };
+}
 
-  function say(message, { resettable = false } = {}) {
-    text.textContent = message;
-    reset.hidden = !resettable;
-    note.hidden = !message;
-  }
-
-  // --- settings ----------------------------------------------------------------------------------
-  function readSettings() {
-    const values = {};
-    for (const input of form.elements) {
-      if (!input.name) continue;
-      values[input.name] = input.type === "checkbox" ? input.checked : input.value;
-    }
-    return values;
-  }
-
-  function fillSettings(values) {
-    let last = null;
-    for (const input of form.elements) {
-      if (!input.name || !(input.name in values) || input.id === "preset") continue;
-      if (input.type === "checkbox") input.checked = Boolean(values[input.name]);
-      else input.value = values[input.name];
-      last = input;
-    }
-    // The Train panel recomputes which preset the values match on "input".
-    last?.dispatchEvent(new Event("input", { bubbles: true }));
-  }
-
-  const saveSettings = () => setState("settings", readSettings()).catch((err) => console.warn(err));
-  form.addEventListener("change", saveSettings);
-  form.addEventListener("submit", saveSettings);
-
-  const seedButton = byId("new-seed");
-  seedButton?.addEventListener("click", () => {
-    const seed = byId("f-seed");
-    if (seed.disabled) return;
-    seed.value = String(newSeed());
-    seed.dispatchEvent(new Event("input", { bubbles: true }));
-    saveSettings();
+// Settings are saved (a moment after the last change) whenever the learner changes them.
+function persistSettings(store) {
+  let timer = null;
+  store.subscribe((event) => {
+    // Skipped: what came from here (restored), the first values, and Reset (which forgets them).
+    if (event.type !== "settings" || ["restored", "ready", "reset"].includes(event.source)) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => setState("settings", { ...store.settings }).catch((err) => console.warn(err)), SAVE_DELAY_MS);
   });
+  return {
+    cancel() {
+      clearTimeout(timer);
+    },
+    restore() {
+      getState("settings")
+        .then((values) => values && store.setSettings(values, "restored"))
+        .catch(() => {});
+    },
+  };
+}
 
-  // --- the model ---------------------------------------------------------------------------------
+// The model is saved when a run rests (paused, stepped, finished, stopped, diverged) and when
+// another one is loaded; the pretrained one is never stored (saving it forgets ours).
+function persistModel(store, note) {
+  const body = document.body;
   let timer = null;
   let saving = Promise.resolve();
 
   async function saveModel() {
-    const snapshot = await client.call("model_snapshot");
+    const snapshot = await store.snapshotModel();
     if (snapshot.default) {
       await deleteState("model");
       return null;
@@ -175,27 +191,12 @@ export function mountPersist(ctx) {
     }, SAVE_DELAY_MS);
   }
 
-  let lastState = "idle";
-  client.on("train", (message) => {
-    const state = message.state;
-    // Save when a run rests: paused (also after each single step), finished, stopped, diverged.
-    if (["paused", "done", "stopped", "diverged"].includes(state) && (state !== lastState || message.progress)) saveSoon();
-    lastState = state;
-  });
-  // Another model (uploaded, or the pretrained one back): keep it, or forget ours. Skipped: the
-  // start-up announcement (its model is the worker's ready info), training ticks, our own restores.
-  events.addEventListener("model-changed", (event) => {
-    const d = event.detail || {};
-    if (d.training || d.restored || !d.model || d.model === client.info?.model) return;
-    saveSoon();
-  });
-
   async function restore() {
     let record = null;
     try {
       record = await getState("model");
     } catch (err) {
-      say(`This browser's storage is not available, so nothing will be kept after a reload (${messageOf(err)}).`);
+      note.say(`This browser's storage is not available, so nothing will be kept after a reload (${messageOf(err)}).`);
       body.dataset.restored = "none";
       return;
     }
@@ -204,41 +205,25 @@ export function mountPersist(ctx) {
       return;
     }
     try {
-      const model = await client.call("load_model", { data: record.bytes });
-      say(`Restored your model (${sizesText(model.sizes)}) from ${when(record.saved)}.`, { resettable: true });
+      const model = await store.loadModel(record.bytes, "restored");
+      note.say(`Restored your model (${sizesText(model.sizes)}) from ${when(record.saved)}.`, { resettable: true });
       body.dataset.restored = "model";
-      events.dispatchEvent(new CustomEvent("model-loaded", { detail: { model, restored: true } }));
-      events.dispatchEvent(new CustomEvent("model-changed", { detail: { model, restored: true } }));
     } catch (err) {
       await deleteState("model").catch(() => {});
-      say(`Your saved model could not be loaded (${messageOf(err)}); the pretrained one is in use.`);
+      note.say(`Your saved model could not be loaded (${messageOf(err)}); the pretrained one is in use.`);
       body.dataset.restored = "failed";
     }
   }
 
-  reset.addEventListener("click", async () => {
-    clearTimeout(timer);
-    try {
-      await Promise.all([deleteState("model"), deleteState("settings")]);
-      const model = await client.call("reset_model");
-      const preset = byId("preset");
-      if (!preset.disabled) {
-        preset.value = "small";
-        preset.dispatchEvent(new Event("change", { bubbles: true }));
-      }
-      say("Forgot your saved model and settings: the pretrained network is back.");
-      body.dataset.restored = "reset";
-      events.dispatchEvent(new CustomEvent("model-loaded", { detail: { model, restored: true } }));
-      events.dispatchEvent(new CustomEvent("model-changed", { detail: { model, restored: true } }));
-    } catch (err) {
-      say(`Could not reset: ${messageOf(err)}`);
-    }
+  store.subscribe((event) => {
+    if (event.type === "ready") restore(); // a restarted worker has the pretrained model again
+    else if (event.type !== "model") return;
+    else if (event.reason === "run-rest" || event.reason === "reset" || (event.reason === "load" && event.model.provenance !== "restored")) saveSoon();
   });
-
-  getState("settings")
-    .then((values) => values && fillSettings(values))
-    .catch(() => {});
-  // A worker restart (Retry) starts from the pretrained model again: restore ours each time.
-  client.on("ready", restore);
-  if (client.ready) restore();
+  if (store.info) restore();
+  return {
+    cancel() {
+      clearTimeout(timer);
+    },
+  };
 }

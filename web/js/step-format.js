@@ -21,7 +21,7 @@ export function short(value, digits = 4) {
   if (!Number.isFinite(value)) return String(value);
   if (value === 0) return "0";
   const abs = Math.abs(value);
-  if (abs < 1e-4 || abs >= 1e6) return value.toExponential(digits - 1).replace("e", "e");
+  if (abs < 1e-4 || abs >= 1e6) return value.toExponential(digits - 1);
   return String(Number(value.toPrecision(digits)));
 }
 

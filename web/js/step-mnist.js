@@ -157,133 +157,147 @@ function bars(values, { probs = false, label = null, d }) {
   return list;
 }
 
+/** The input digit as 28x28 grey pixels. */
+function digitFigure(f) {
+  const { trace, t, name, detail } = f;
+  const data = t.data;
+  const canvas = unitCanvas({
+    width: 28 * 8, height: 28 * 8, count: 784, cols: 28,
+    cellRect: (p) => ({ x: (p % 28) * 8, y: Math.floor(p / 28) * 8, w: 8, h: 8 }),
+    paint: (g) => {
+      for (let p = 0; p < 784; p++) {
+        const v = Math.round(Math.max(0, Math.min(1, data[p])) * 255);
+        g.fillStyle = `rgb(${v} ${v} ${v})`;
+        g.fillRect((p % 28) * 8, Math.floor(p / 28) * 8, 8, 8);
+      }
+    },
+    describe: (p) => `Pixel row ${Math.floor(p / 28)}, column ${p % 28}: ${full(data[p], trace.dtype)}`,
+    label: `The input digit, 28 by 28 pixels${trace.label !== undefined ? `, labelled ${trace.label}` : ""}`,
+    detail,
+  });
+  canvas.classList.add("step-digit");
+  return figure(name, t.shape, canvas, [detail]);
+}
+
+/** The lowest and highest of row j of a (n, 784) matrix. */
+function rowRange(data, j) {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let p = 0; p < 784; p++) {
+    lo = Math.min(lo, data[j * 784 + p]);
+    hi = Math.max(hi, data[j * 784 + p]);
+  }
+  return [lo, hi];
+}
+
+/** The first layer's weights (or their gradients): one 28x28 tile per neuron. */
+function tilesFigure(f) {
+  const { trace, s, known, t, name, detail, what, i: layer } = f;
+  const data = t.data;
+  const d = trace.dtype;
+  const n = t.shape[0];
+  const { cols, rows: r } = grid(n);
+  const scale = scaleOf(data);
+  const rect = (j) => ({ x: GAP + (j % cols) * (TILE + GAP), y: GAP + Math.floor(j / cols) * (TILE + GAP), w: TILE, h: TILE });
+  const canvas = unitCanvas({
+    width: GAP + cols * (TILE + GAP), height: GAP + r * (TILE + GAP), count: n, cols, cellRect: rect,
+    paint: (g) => {
+      const img = g.createImageData(g.canvas.width, g.canvas.height);
+      img.data.fill(255);
+      for (let j = 0; j < n; j++) {
+        const { x: ox, y: oy } = rect(j);
+        for (let p = 0; p < 784; p++) {
+          const o = ((oy + Math.floor(p / 28)) * g.canvas.width + ox + (p % 28)) * 4;
+          img.data.set(diverging(data[j * 784 + p] / scale.max), o);
+        }
+      }
+      g.putImageData(img, 0, 0);
+    },
+    describe: (j) => {
+      const [lo, hi] = rowRange(data, j);
+      const what784 = what === "W" ? "weights" : "weight gradients";
+      return `${name.text} row ${j} (neuron ${j}'s 784 ${what784}): from ${full(lo, d)} to ${full(hi, d)}. ${unitNumbers(trace, s, layer, j, known)}`;
+    },
+    label: `${name.text}: one 28 by 28 tile per neuron of layer ${layer + 1}, ${n} tiles. Focus and use the arrow keys to read a neuron's numbers.`,
+    detail,
+  });
+  canvas.classList.add("pixelated");
+  const fig = figure(name, t.shape, canvas, [legend(scale), detail]);
+  fig.classList.add("wide");
+  return fig;
+}
+
+/** Any other weight matrix (or its gradient): one coloured cell per weight. */
+function matrixFigure(f) {
+  const { trace, t, name, detail, i } = f;
+  const data = t.data;
+  const [nOut, nIn] = t.shape;
+  const scale = scaleOf(data);
+  const px = Math.max(1, Math.min(12, Math.floor(600 / nIn)));
+  const py = Math.max(px, 6);
+  const canvas = unitCanvas({
+    width: nIn * px, height: nOut * py, count: nOut * nIn, cols: nIn,
+    cellRect: (c) => ({ x: (c % nIn) * px, y: Math.floor(c / nIn) * py, w: px, h: py }),
+    paint: (g) => {
+      for (let c = 0; c < nOut * nIn; c++) {
+        const [r, gg, b] = diverging(data[c] / scale.max);
+        g.fillStyle = `rgb(${r} ${gg} ${b})`;
+        g.fillRect((c % nIn) * px, Math.floor(c / nIn) * py, px, py);
+      }
+    },
+    describe: (c) => `${name.text}[${Math.floor(c / nIn)}, ${c % nIn}] = ${full(data[c], trace.dtype)} (from neuron ${c % nIn} of layer ${i} to neuron ${Math.floor(c / nIn)} of layer ${i + 1})`,
+    label: `${name.text}: ${nOut} rows by ${nIn} columns, one coloured cell per weight. Focus and use the arrow keys to read a weight.`,
+    detail,
+  });
+  canvas.classList.add("pixelated", "step-matrix");
+  const fig = figure(name, t.shape, canvas, [legend(scale), detail]);
+  fig.classList.add("wide");
+  return fig;
+}
+
+/** A vector per unit (z, a, da, dz, b, db of a batch of one): bars up to 16 units, else cells. */
+function vectorFigure(f) {
+  const { trace, s, known, t, name, detail, part, what, i } = f;
+  const nLayers = trace.sizes.length - 1;
+  const layer = part === "forward" && what === "x" ? i - 1 : i;
+  const n = t.shape[t.shape.length - 1];
+  const values = Array.from(t.data.subarray(0, n));
+  const isOutput = layer === nLayers - 1;
+  const probs = isOutput && part === "forward" && what === "a" && trace.activations[nLayers - 1] === "softmax";
+  if (n <= 16) return figure(name, t.shape, bars(values, { probs, label: isOutput ? trace.label : null, d: trace.dtype }));
+  const { cols, rows: r } = grid(n);
+  const max = maxAbs(values) || 1;
+  const canvas = unitCanvas({
+    width: GAP + cols * (CELL + GAP), height: GAP + r * (CELL + GAP), count: n, cols,
+    cellRect: (j) => ({ x: GAP + (j % cols) * (CELL + GAP), y: GAP + Math.floor(j / cols) * (CELL + GAP), w: CELL, h: CELL }),
+    paint: (g) => paintCells(g, n, cols, values, max, CELL),
+    describe: (j) => unitNumbers(trace, s, layer, j, known),
+    label: `${name.text}: ${n} neurons as coloured cells. Focus and use the arrow keys to read a neuron's numbers.`,
+    detail,
+  });
+  const zeros = values.filter((v) => v === 0).length;
+  const note = zeros ? el("p", { class: "help", text: `${zeros} of ${n} values are exactly 0.` }) : null;
+  return figure(name, t.shape, canvas, [legend({ max, clipped: false }), note, detail]);
+}
+
+/** The figure of one tensor of step s. */
+function tensorFigure(trace, s, known, key) {
+  const t = trace.tensors[key];
+  const [part, index, what] = key.split(".");
+  const f = {
+    trace, s, known, key, t, part, what, i: Number(index),
+    name: tensorName(key, trace.sizes.length - 1),
+    detail: el("p", { class: "step-detail", "aria-live": "polite" }),
+  };
+  if ((key === "x" || key === "forward.0.x") && t.data.length === 784) return digitFigure(f);
+  if (key === "y") return figure(f.name, t.shape, el("p", { text: `one-hot target: 1 at digit ${trace.label}, 0 elsewhere` }));
+  if ((what === "W" || what === "dW") && t.shape[1] === 784) return tilesFigure(f);
+  if (t.shape.length === 2 && (what === "W" || what === "dW")) return matrixFigure(f);
+  return vectorFigure(f);
+}
+
 /** Render the figures of step s (its tensors) into host. */
 export function renderMnist(host, trace, s, known) {
-  const step = trace.steps[s];
-  const T = trace.tensors;
-  const d = trace.dtype;
-  const nLayers = trace.sizes.length - 1;
-  const figures = [];
-  for (const key of step.tensors) {
-    if (key === "loss" || key === "loss_after") continue;
-    const t = T[key];
-    if (!t) continue;
-    const name = tensorName(key, nLayers);
-    const detail = el("p", { class: "step-detail", "aria-live": "polite" });
-    const [part, index, what] = key.split(".");
-    const i = Number(index);
-    const data = t.data;
-    if ((key === "x" || key === "forward.0.x") && data.length === 784) {
-      const max = 1;
-      const canvas = unitCanvas({
-        width: 28 * 8, height: 28 * 8, count: 784, cols: 28,
-        cellRect: (p) => ({ x: (p % 28) * 8, y: Math.floor(p / 28) * 8, w: 8, h: 8 }),
-        paint: (g) => {
-          for (let p = 0; p < 784; p++) {
-            const v = Math.round(Math.max(0, Math.min(1, data[p] / max)) * 255);
-            g.fillStyle = `rgb(${v} ${v} ${v})`;
-            g.fillRect((p % 28) * 8, Math.floor(p / 28) * 8, 8, 8);
-          }
-        },
-        describe: (p) => `Pixel row ${Math.floor(p / 28)}, column ${p % 28}: ${full(data[p], d)}`,
-        label: `The input digit, 28 by 28 pixels${trace.label !== undefined ? `, labelled ${trace.label}` : ""}`,
-        detail,
-      });
-      canvas.classList.add("step-digit");
-      figures.push(figure(name, t.shape, canvas, [detail]));
-    } else if (key === "y") {
-      const label = trace.label;
-      figures.push(figure(name, t.shape, el("p", { text: `one-hot target: 1 at digit ${label}, 0 elsewhere` })));
-    } else if ((what === "W" || what === "dW") && t.shape[1] === 784) {
-      const n = t.shape[0];
-      const { cols, rows: r } = grid(n);
-      const scale = scaleOf(data);
-      const { max } = scale;
-      const layer = i;
-      const rect = (j) => ({ x: GAP + (j % cols) * (TILE + GAP), y: GAP + Math.floor(j / cols) * (TILE + GAP), w: TILE, h: TILE });
-      const canvas = unitCanvas({
-        width: GAP + cols * (TILE + GAP), height: GAP + r * (TILE + GAP), count: n, cols, cellRect: rect,
-        paint: (g) => {
-          const img = g.createImageData(g.canvas.width, g.canvas.height);
-          img.data.fill(255);
-          for (let j = 0; j < n; j++) {
-            const { x: ox, y: oy } = rect(j);
-            for (let p = 0; p < 784; p++) {
-              const [cr, cg, cb] = diverging(data[j * 784 + p] / max);
-              const o = ((oy + Math.floor(p / 28)) * g.canvas.width + ox + (p % 28)) * 4;
-              img.data[o] = cr;
-              img.data[o + 1] = cg;
-              img.data[o + 2] = cb;
-            }
-          }
-          g.putImageData(img, 0, 0);
-        },
-        describe: (j) => {
-          let lo = Infinity;
-          let hi = -Infinity;
-          for (let p = 0; p < 784; p++) {
-            lo = Math.min(lo, data[j * 784 + p]);
-            hi = Math.max(hi, data[j * 784 + p]);
-          }
-          return `${name.text} row ${j} (neuron ${j}'s 784 ${what === "W" ? "weights" : "weight gradients"}): from ${full(lo, d)} to ${full(hi, d)}. ${unitNumbers(trace, s, layer, j, known)}`;
-        },
-        label: `${name.text}: one 28 by 28 tile per neuron of layer ${layer + 1}, ${n} tiles. Focus and use the arrow keys to read a neuron's numbers.`,
-        detail,
-      });
-      canvas.classList.add("pixelated");
-      const fig = figure(name, t.shape, canvas, [legend(scale), detail]);
-      fig.classList.add("wide");
-      figures.push(fig);
-    } else if (t.shape.length === 2 && (what === "W" || what === "dW")) {
-      const [nOut, nIn] = t.shape;
-      const scale = scaleOf(data);
-      const { max } = scale;
-      const px = Math.max(1, Math.min(12, Math.floor(600 / nIn)));
-      const py = Math.max(px, 6);
-      const canvas = unitCanvas({
-        width: nIn * px, height: nOut * py, count: nOut * nIn, cols: nIn,
-        cellRect: (c) => ({ x: (c % nIn) * px, y: Math.floor(c / nIn) * py, w: px, h: py }),
-        paint: (g) => {
-          for (let c = 0; c < nOut * nIn; c++) {
-            const [r, gg, b] = diverging(data[c] / max);
-            g.fillStyle = `rgb(${r} ${gg} ${b})`;
-            g.fillRect((c % nIn) * px, Math.floor(c / nIn) * py, px, py);
-          }
-        },
-        describe: (c) => `${name.text}[${Math.floor(c / nIn)}, ${c % nIn}] = ${full(data[c], d)} (from neuron ${c % nIn} of layer ${i} to neuron ${Math.floor(c / nIn)} of layer ${i + 1})`,
-        label: `${name.text}: ${nOut} rows by ${nIn} columns, one coloured cell per weight. Focus and use the arrow keys to read a weight.`,
-        detail,
-      });
-      canvas.classList.add("pixelated", "step-matrix");
-      const fig = figure(name, t.shape, canvas, [legend(scale), detail]);
-      fig.classList.add("wide");
-      figures.push(fig);
-    } else {
-      // A vector per unit: z, a, da, dz, b, db (batch of one) of some layer.
-      const layer = part === "forward" && what === "x" ? i - 1 : i;
-      const n = t.shape[t.shape.length - 1];
-      const values = Array.from(data.subarray(0, n));
-      const isOutput = layer === nLayers - 1;
-      const probs = isOutput && part === "forward" && what === "a" && trace.activations[nLayers - 1] === "softmax";
-      if (n <= 16) {
-        figures.push(figure(name, t.shape, bars(values, { probs, label: isOutput ? trace.label : null, d })));
-      } else {
-        const { cols, rows: r } = grid(n);
-        const max = maxAbs(values) || 1;
-        const canvas = unitCanvas({
-          width: GAP + cols * (CELL + GAP), height: GAP + r * (CELL + GAP), count: n, cols,
-          cellRect: (j) => ({ x: GAP + (j % cols) * (CELL + GAP), y: GAP + Math.floor(j / cols) * (CELL + GAP), w: CELL, h: CELL }),
-          paint: (g) => paintCells(g, n, cols, values, max, CELL),
-          describe: (j) => unitNumbers(trace, s, layer, j, known),
-          label: `${name.text}: ${n} neurons as coloured cells. Focus and use the arrow keys to read a neuron's numbers.`,
-          detail,
-        });
-        let zeros = 0;
-        for (const v of values) if (v === 0) zeros++;
-        const note = zeros ? el("p", { class: "help", text: `${zeros} of ${n} values are exactly 0.` }) : null;
-        figures.push(figure(name, t.shape, canvas, [legend({ max, clipped: false }), note, detail]));
-      }
-    }
-  }
-  host.replaceChildren(...figures);
+  const keys = trace.steps[s].tensors.filter((key) => key !== "loss" && key !== "loss_after" && trace.tensors[key]);
+  host.replaceChildren(...keys.map((key) => tensorFigure(trace, s, known, key)));
 }

@@ -4,7 +4,7 @@
 // Values appear in the diagram only from the step that computes them on ("?" before), so the
 // diagram fills in as the learner steps forward and backward through the training step.
 
-import { columns, full, rows, short, texMatrix, texNum } from "./step-format.js";
+import { columns, rows, short, texMatrix, texNum } from "./step-format.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const LIMIT = 6; // networks with at most this many neurons per layer are drawn as a diagram
@@ -42,55 +42,63 @@ function nodeName(layer, j, sizes) {
   return sizes.length > 3 ? `h${layer}.${j + 1}` : `h${j + 1}`;
 }
 
-/** Draw the diagram for step `s` into `host` (replacing what was there). */
-export function renderDiagram(host, trace, s) {
+/** What the diagram of step s needs: layout, each tensor's role and its values as text. */
+function diagramContext(trace, s) {
   const { sizes, tensors } = trace;
   const step = trace.steps[s];
   const at = knownAt(trace);
   const batch = tensors.x.shape[0];
   const outputs = new Set(step.outputs);
   const inputs = new Set(step.tensors.filter((t) => !outputs.has(t)));
-  const role = (key) => (outputs.has(key) ? "out" : inputs.has(key) ? "in" : "");
   const known = (key) => key in at && at[key] <= s;
-
-  // The value(s) of unit j of a (batch, n) tensor, or of element j of a vector, for the diagram.
-  const vals = (key, j, n) => {
-    const t = tensors[key];
-    if (!t) return "";
-    if (!known(key)) return "?";
-    if (t.shape.length === 1) return short(t.data[j]);
-    const v = [];
-    for (let r = 0; r < batch; r++) v.push(short(t.data[r * n + j]));
-    return v.length === 1 ? v[0] : `[${v.join(", ")}]`;
-  };
-
-  const nL = sizes.length;
   const colW = 250;
-  const width = 120 + colW * (nL - 1) + 230;
-  const maxN = Math.max(...sizes);
   const rowH = 150;
-  const height = Math.max(220, maxN * rowH + 40);
-  const pos = sizes.map((n, l) =>
-    Array.from({ length: n }, (_, j) => ({ x: 70 + l * colW, y: height / 2 + (j - (n - 1) / 2) * rowH })),
-  );
-  const root = svg("svg", {
-    viewBox: `0 0 ${width} ${height}`,
-    class: "step-diagram",
-    role: "img",
-    "aria-label": `Diagram of the ${sizes.join("-")} network at this step; every number is also listed beside it.`,
-  });
-  root.style.minWidth = `${Math.min(width, 760)}px`;
+  const width = 120 + colW * (sizes.length - 1) + 230;
+  const height = Math.max(220, Math.max(...sizes) * rowH + 40);
+  return {
+    trace,
+    sizes,
+    tensors,
+    known,
+    colW,
+    width,
+    height,
+    role: (key) => (outputs.has(key) ? "out" : inputs.has(key) ? "in" : ""),
+    // The value(s) of unit j of a (batch, n) tensor, or of element j of a vector.
+    vals: (key, j, n) => {
+      const t = tensors[key];
+      if (!t) return "";
+      if (!known(key)) return "?";
+      if (t.shape.length === 1) return short(t.data[j]);
+      const v = [];
+      for (let r = 0; r < batch; r++) v.push(short(t.data[r * n + j]));
+      return v.length === 1 ? v[0] : `[${v.join(", ")}]`;
+    },
+    pos: sizes.map((n, l) =>
+      Array.from({ length: n }, (_, j) => ({ x: 70 + l * colW, y: height / 2 + (j - (n - 1) / 2) * rowH })),
+    ),
+  };
+}
 
-  // Edges with their weights.
-  for (let l = 1; l < nL; l++) {
+/** A text of several lines ([key, text] pairs), each line coloured by its tensor's role. */
+function multiline(dc, x, y, lines, attrs = {}) {
+  const text = svg("text", { x, y, ...attrs });
+  lines.forEach(([key, t], n) => text.append(svg("tspan", { x, dy: n ? "1.2em" : "0", class: dc.role(key) }, t)));
+  return text;
+}
+
+/** The edges with their weights (and, once known, their gradients and updated values). */
+function drawEdges(root, dc) {
+  const { sizes, pos, tensors, known, role } = dc;
+  for (let l = 1; l < sizes.length; l++) {
     const i = l - 1;
+    const keys = [`forward.${i}.W`, `backward.${i}.dW`, `update.${i}.W`];
+    const cls = keys.map(role).find(Boolean) || "";
     for (let j = 0; j < sizes[l]; j++) {
       for (let p = 0; p < sizes[l - 1]; p++) {
         const a = pos[l - 1][p];
         const b = pos[l][j];
         const idx = j * sizes[l - 1] + p;
-        const keys = [`forward.${i}.W`, `backward.${i}.dW`, `update.${i}.W`];
-        const cls = keys.map(role).find(Boolean) || "";
         root.append(svg("line", { x1: a.x + 24, y1: a.y, x2: b.x - 24, y2: b.y, class: `edge ${cls}` }));
         // Near the target where edges fan out from it, near the source where they converge.
         const t = sizes[l] < sizes[l - 1] ? 0.36 : 0.64;
@@ -107,52 +115,80 @@ export function renderDiagram(host, trace, s) {
       }
     }
   }
+}
 
-  // Neurons with their numbers.
-  for (let l = 0; l < nL; l++) {
-    for (let j = 0; j < sizes[l]; j++) {
-      const { x, y } = pos[l][j];
-      const i = l - 1;
-      const lines = [];
-      if (l === 0) {
-        lines.push(["x", `x = ${vals("x", j, sizes[0])}`]);
-      } else {
-        lines.push([`forward.${i}.b`, `b = ${vals(`forward.${i}.b`, j, sizes[l])}`]);
-        lines.push([`forward.${i}.z`, `z = ${vals(`forward.${i}.z`, j, sizes[l])}`]);
-        lines.push([`forward.${i}.a`, `a = ${vals(`forward.${i}.a`, j, sizes[l])}`]);
-        for (const [key, text] of [
-          [`backward.${i}.da`, "∂L/∂a"],
-          [`backward.${i}.dz`, "∂L/∂z"],
-          [`backward.${i}.db`, "∂L/∂b"],
-          [`update.${i}.b`, "b′"],
-        ]) {
-          if (known(key)) lines.push([key, `${text} = ${vals(key, j, sizes[l])}`]);
-        }
-      }
-      const cls = lines.map(([k]) => role(k)).includes("out") ? "out" : lines.map(([k]) => role(k)).includes("in") ? "in" : "";
-      root.append(svg("circle", { cx: x, cy: y, r: 24, class: `node ${cls}` }));
-      root.append(svg("text", { x, y: y + 5, "text-anchor": "middle", class: "node-name" }, nodeName(l, j, sizes)));
-      const text = svg("text", { x: x - 30, y: y + 42, class: "node-values" });
-      lines.forEach(([key, t], n) => text.append(svg("tspan", { x: x - 30, dy: n ? "1.2em" : "0", class: role(key) }, t)));
-      root.append(text);
-    }
+/** The numbers of neuron j of layer l ([key, text] pairs), those not yet computed left out. */
+function neuronLines(dc, l, j) {
+  const { sizes, known, vals } = dc;
+  if (l === 0) return [["x", `x = ${vals("x", j, sizes[0])}`]];
+  const i = l - 1;
+  const lines = [
+    [`forward.${i}.b`, `b = ${vals(`forward.${i}.b`, j, sizes[l])}`],
+    [`forward.${i}.z`, `z = ${vals(`forward.${i}.z`, j, sizes[l])}`],
+    [`forward.${i}.a`, `a = ${vals(`forward.${i}.a`, j, sizes[l])}`],
+  ];
+  for (const [key, text] of [
+    [`backward.${i}.da`, "∂L/∂a"],
+    [`backward.${i}.dz`, "∂L/∂z"],
+    [`backward.${i}.db`, "∂L/∂b"],
+    [`update.${i}.b`, "b′"],
+  ]) {
+    if (known(key)) lines.push([key, `${text} = ${vals(key, j, sizes[l])}`]);
   }
+  return lines;
+}
 
-  // The loss, right of the output.
-  const out = pos[nL - 1];
-  const lx = 70 + (nL - 1) * colW + 110;
-  const ly = height / 2;
-  const lossLines = [
+/** "out" if any line is computed at this step, else "in" if any is read, else "". */
+function strongestRole(dc, lines) {
+  const roles = lines.map(([key]) => dc.role(key));
+  return roles.includes("out") ? "out" : roles.includes("in") ? "in" : "";
+}
+
+function drawNeurons(root, dc) {
+  dc.sizes.forEach((n, l) => {
+    for (let j = 0; j < n; j++) {
+      const { x, y } = dc.pos[l][j];
+      const lines = neuronLines(dc, l, j);
+      root.append(svg("circle", { cx: x, cy: y, r: 24, class: `node ${strongestRole(dc, lines)}` }));
+      root.append(svg("text", { x, y: y + 5, "text-anchor": "middle", class: "node-name" }, nodeName(l, j, dc.sizes)));
+      root.append(multiline(dc, x - 30, y + 42, lines, { class: "node-values" }));
+    }
+  });
+}
+
+/** The loss, right of the output. */
+function drawLoss(root, dc) {
+  const { sizes, trace, known, vals, role } = dc;
+  const nL = sizes.length;
+  const lx = 70 + (nL - 1) * dc.colW + 110;
+  const ly = dc.height / 2;
+  const lines = [
     ["y", `y = ${vals("y", 0, sizes[nL - 1])}`],
     ["loss", `L = ${known("loss") ? short(trace.loss) : "?"}`],
   ];
-  if (known("loss_after")) lossLines.push(["loss_after", `L after = ${short(trace.loss_after)}`]);
-  for (const o of out) root.append(svg("line", { x1: o.x + 24, y1: o.y, x2: lx - 34, y2: ly, class: `edge loss-edge ${role("loss")}` }));
-  root.append(svg("rect", { x: lx - 34, y: ly - 22, width: 68, height: 44, rx: 8, class: `node ${lossLines.map(([k]) => role(k)).includes("out") ? "out" : ""}` }));
+  if (known("loss_after")) lines.push(["loss_after", `L after = ${short(trace.loss_after)}`]);
+  for (const o of dc.pos[nL - 1]) {
+    root.append(svg("line", { x1: o.x + 24, y1: o.y, x2: lx - 34, y2: ly, class: `edge loss-edge ${role("loss")}` }));
+  }
+  const boxRole = lines.map(([k]) => role(k)).includes("out") ? "out" : "";
+  root.append(svg("rect", { x: lx - 34, y: ly - 22, width: 68, height: 44, rx: 8, class: `node ${boxRole}` }));
   root.append(svg("text", { x: lx, y: ly + 5, "text-anchor": "middle", class: "node-name" }, "loss"));
-  const lt = svg("text", { x: lx - 34, y: ly + 42, class: "node-values" });
-  lossLines.forEach(([key, t], n) => lt.append(svg("tspan", { x: lx - 34, dy: n ? "1.2em" : "0", class: role(key) }, t)));
-  root.append(lt);
+  root.append(multiline(dc, lx - 34, ly + 42, lines, { class: "node-values" }));
+}
+
+/** Draw the diagram for step `s` into `host` (replacing what was there). */
+export function renderDiagram(host, trace, s) {
+  const dc = diagramContext(trace, s);
+  const root = svg("svg", {
+    viewBox: `0 0 ${dc.width} ${dc.height}`,
+    class: "step-diagram",
+    role: "img",
+    "aria-label": `Diagram of the ${dc.sizes.join("-")} network at this step; every number is also listed beside it.`,
+  });
+  root.style.minWidth = `${Math.min(dc.width, 760)}px`;
+  drawEdges(root, dc);
+  drawNeurons(root, dc);
+  drawLoss(root, dc);
   host.replaceChildren(root);
 }
 
@@ -227,4 +263,3 @@ export function numericEquation(trace, s) {
   }
 }
 
-export { full };

@@ -113,6 +113,16 @@ export function throttle(fn, ms) {
   };
 }
 
+/** Offer bytes to the browser as a downloaded file. */
+export function downloadBytes(bytes, filename) {
+  const url = URL.createObjectURL(new Blob([bytes], { type: "application/octet-stream" }));
+  const link = el("a", { href: url, download: filename, hidden: true });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
 /** A readable message from anything thrown. */
 export function messageOf(err) {
   return (err && err.message) || String(err);

@@ -16,35 +16,13 @@ import { loadPyodide } from "../pyodide/pyodide.mjs";
 const BASE = new URL("../", import.meta.url);
 const SLICE_SECONDS = 0.06;
 
-// The App methods the page may call, and nothing else: names never reach getattr unchecked.
+// The App methods the page calls, and nothing else (pycore.worker_api.call checks its own list too).
 const APP_METHODS = new Set([
-  "info", "model_info", "predict", "classify", "test_digit", "load_model", "reset_model",
-  "export_model", "evaluate", "weights", "lessons", "run_lesson", "trace_lesson", "trace_digit",
-  "my_digits_accuracy", "finetune_result", "export_collection", "import_collection", "self_check", "model_snapshot",
+  "model_info", "predict", "test_digit", "load_model", "reset_model", "export_model", "evaluate", "weights",
+  "trace_lesson", "trace_digit", "my_digits_accuracy", "finetune_result", "export_collection", "import_collection",
+  "self_check", "model_snapshot",
 ]);
 const TRAIN_METHODS = new Set(["train_start", "train_finetune", "train_pause", "train_resume", "train_step", "train_stop"]);
-
-// One fixed Python helper, defined once at start-up. It turns exceptions into a short message for
-// a person (the exception's own text, never a traceback) and keeps SettingsError's field name.
-const PY_HELPER = `
-from pycore.worker_api import App as _App
-from pycore.train import SettingsError as _SettingsError
-
-def _pycore_call(app, method, kwargs):
-    kwargs = kwargs.to_py() if hasattr(kwargs, "to_py") else dict(kwargs or {})
-    try:
-        return {"ok": True, "result": getattr(app, method)(**kwargs)}
-    except _SettingsError as e:
-        return {"ok": False, "error": str(e), "field": e.field, "message": e.message}
-    except MemoryError:
-        return {"ok": False, "error": "Out of memory: try a smaller network or batch."}
-    except Exception as e:
-        text = str(e) or type(e).__name__
-        return {"ok": False, "error": text[:1].upper() + text[1:]}
-
-def _pycore_app(data, model):
-    return _App(data.to_py(), model.to_py())
-`;
 
 let pyodide = null;
 let app = null;
@@ -184,15 +162,18 @@ async function boot() {
   progress("Downloading digits and model", 82);
   const [dataBytes, modelBytes] = await Promise.all([data, model]);
   progress("Preparing the network", 90);
-  pyodide.runPython(PY_HELPER);
-  pyCall = pyodide.globals.get("_pycore_call");
-  const makeApp = pyodide.globals.get("_pycore_app");
+  // pycore.worker_api turns every exception into a short message for a person (never a
+  // traceback) and keeps a bad setting's field name; CPython tests it.
+  const api = pyodide.pyimport("pycore.worker_api");
+  pyCall = api.call.copy();
+  const makeApp = api.make_app.copy();
   try {
     app = makeApp(dataBytes, modelBytes);
   } catch (err) {
     throw new Error(`The digit file or the pretrained model could not be read: ${humanLoadError(err)}`);
   } finally {
     makeApp.destroy();
+    api.destroy();
   }
   const info = callApp("info", {});
   if (!info.ok) throw new Error(info.error);
@@ -230,10 +211,7 @@ function runSlice(options) {
 function handleTraining(method, params) {
   switch (method) {
     case "train_start": {
-      // params.finetune: go on training the current network on my digits (see App.start_finetune).
-      const outcome = params.finetune
-        ? callApp("start_finetune", params.finetune)
-        : callApp("start_training", { settings: params.settings || {}, fresh: params.fresh !== false });
+      const outcome = callApp("start_training", { settings: params.settings || {}, fresh: params.fresh !== false });
       if (!outcome.ok) return outcome;
       training.kind = "train";
       training.state = params.paused ? "paused" : "running";

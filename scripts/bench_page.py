@@ -11,6 +11,11 @@ Serves dist/ on a free port and measures, over several runs:
   - training in the page's runtime: examples/s of pycore for 784-128-10, batch 64, float32, SGD,
     in a Web Worker of the same Pyodide and numpy the page ships, beside the matmul peak (GFLOP/s)
     of numpy's einsum and `@` measured in the same worker, so the figure reads as a fraction of peak.
+  - a bare page measured in the same run: a page whose worker only starts Pyodide, loads and
+    imports numpy and computes one product (the runtime's own floor), cold and warm (HTTP cache),
+    and the app's warm start with the service worker blocked (HTTP cache only), so the figures
+    read as ratios against the floor: the goals are warm <= 0.8x the bare warm start (and <= 1.5 s)
+    and cold <= 1.1x the bare cold start.
 Prints one table; nothing is asserted (figures, not a timed test).
 """
 
@@ -87,6 +92,55 @@ const w = new Worker("./bench-worker.mjs", { type: "module" });
 w.onmessage = (e) => { window.benchResult = e.data; };
 w.onerror = (e) => { window.benchResult = { error: String(e.message) }; };
 </script>"""
+
+
+BARE_WORKER = r"""
+import { loadPyodide } from "./pyodide/pyodide.mjs";
+const py = await loadPyodide({ indexURL: new URL("./pyodide/", import.meta.url).href });
+await py.loadPackage(["numpy"]);
+py.runPython("import numpy as np; float((np.ones((64, 64)) @ np.ones((64, 64))).sum())");
+postMessage("ready");
+"""
+
+BARE_PAGE = """<!doctype html><meta charset="utf-8"><title>bare</title>
+<script type="module">
+const w = new Worker("./bare-worker.mjs", { type: "module" });
+w.onmessage = () => { window.bareReady = performance.now(); };
+</script>"""
+
+
+def bare_page(b, url: str) -> tuple[float, float]:
+    """Seconds to a bare Pyodide + numpy worker's first product: cold, then warm (HTTP cache)."""
+    ctx = b.new_context()
+    ctx.route("**/bare.html", lambda r: r.fulfill(body=BARE_PAGE, content_type="text/html"))
+    ctx.route(
+        "**/bare-worker.mjs", lambda r: r.fulfill(body=BARE_WORKER, content_type="text/javascript")
+    )
+    pg = ctx.new_page()
+    times = []
+    for _ in range(2):
+        t = time.perf_counter()
+        if times:
+            pg.reload()
+        else:
+            pg.goto(url + "/bare.html")
+        pg.wait_for_function("() => window.bareReady !== undefined", timeout=120_000)
+        times.append(time.perf_counter() - t)
+    ctx.close()
+    return times[0], times[1]
+
+
+def warm_without_service_worker(b, url: str) -> float:
+    """The app's second visit with the service worker blocked: the HTTP cache alone."""
+    ctx = b.new_context(service_workers="block")
+    pg = ctx.new_page()
+    pg.goto(url + "/")
+    wait_ready(pg)
+    t = time.perf_counter()
+    pg.reload()
+    wait_ready(pg)
+    ctx.close()
+    return time.perf_counter() - t
 
 
 # Wraps the page's Worker so the benchmark can read the training events the worker posts.
@@ -201,9 +255,14 @@ def main() -> None:
     server = start_server()
     test = load_subset(DIST / "data" / "mnist-subset.npz").test
     cold, warm, cold_bytes, warm_bytes, predict = [], [], [], [], []
+    bare_cold, bare_warm, no_sw = [], [], []
     with sync_playwright() as p:
         b = p.chromium.launch(headless=True, **browser.launch_args())
         for run in range(args.runs):
+            bc, bw = bare_page(b, server.url)
+            bare_cold.append(bc)
+            bare_warm.append(bw)
+            no_sw.append(warm_without_service_worker(b, server.url))
             ctx = b.new_context()
             pg = ctx.new_page()
             CountingHandler.sent = 0
@@ -251,6 +310,14 @@ def main() -> None:
     print(f"  bytes sent by the server:        {fmt(cold_bytes, 'MB', 1e-6)}")
     print(f"warm start (second visit) to ready: {fmt(warm, 's')}")
     print(f"  bytes sent by the server:        {fmt(warm_bytes, 'MB', 1e-6)}")
+    print(f"warm start, service worker blocked: {fmt(no_sw, 's')}")
+    print(f"bare Pyodide + numpy page, cold:   {fmt(bare_cold, 's')}")
+    print(f"bare Pyodide + numpy page, warm:   {fmt(bare_warm, 's')}")
+    med = statistics.median
+    print(
+        f"  ratios: cold {med(cold) / med(bare_cold):.2f}x the bare cold start (goal <= 1.1x), "
+        f"warm {med(warm) / med(bare_warm):.2f}x the bare warm start (goal <= 0.8x, <= 1.5 s)"
+    )
     print(f"draw -> prediction:                {fmt(predict, 'ms')}")
     if "error" in train:
         print(f"training benchmark failed: {train['error']}")

@@ -7,13 +7,15 @@ browser test that silently does not run proves nothing.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-DIST = ROOT / "dist"
+# PYCORE_DIST points the tests at another build of the site (default: dist/).
+DIST = Path(os.environ.get("PYCORE_DIST", ROOT / "dist"))
 sys.path.insert(0, str(ROOT / "scripts"))
 # The browser tests import their helpers by plain name (`from conftest import`, `import digits`).
 if str(Path(__file__).parent) not in sys.path:

@@ -6,6 +6,7 @@ one stroke in 28x28 image coordinates (scripts/browser.py: ``strokes_for``, ``dr
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -14,7 +15,8 @@ from browser import strokes_for  # noqa: F401  (the tests import it from here)
 
 from pycore.data import subset_from_bytes
 
-DATA = Path(__file__).resolve().parents[2] / "dist" / "data" / "mnist-subset.npz"
+DIST = Path(os.environ.get("PYCORE_DIST", Path(__file__).resolve().parents[2] / "dist"))
+DATA = DIST / "data" / "mnist-subset.npz"
 
 
 @lru_cache(maxsize=1)

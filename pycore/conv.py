@@ -27,6 +27,7 @@ from . import activations
 from . import init as initialisers
 from .kernels import matmul
 from .layers import Dense
+from .npzfile import shorten
 
 PADDINGS = ("valid", "same")
 MAX_SIZE = 65536
@@ -402,60 +403,73 @@ LAYER_KINDS: dict[str, tuple[type, tuple[str, ...]]] = {
 
 def describe(layer) -> dict[str, Any]:
     """A JSON-able description of any layer's kind and sizes (not its parameters)."""
-    if isinstance(layer, Dense):
-        return {
-            "kind": "dense",
-            "n_in": layer.n_in,
-            "n_out": layer.n_out,
-            "activation": layer.activation.name,
-        }
     return layer.describe()
 
 
 def output_shape(layer, input_shape: tuple[int, ...]) -> tuple[int, ...]:
     """The shape of one sample after ``layer``, given one sample's ``input_shape``."""
-    if isinstance(layer, Dense):
-        if tuple(input_shape) != (layer.n_in,):
-            raise ValueError(f"{layer} needs {layer.n_in} inputs, not shape {input_shape}")
-        return (layer.n_out,)
     return layer.output_shape(tuple(input_shape))
 
 
-def from_description(
-    d: dict[str, Any], dtype: type = np.float32, rng: np.random.Generator | None = None
-):
-    """A fresh layer built from :func:`describe`'s dict; every field is checked first.
+def check_description(d: Any) -> tuple[str, dict[str, Any]]:
+    """``(kind, fields)`` of a layer description, every field checked; nothing is built.
 
     Raises ``ValueError`` naming the field for anything that is not a valid description (an
     unknown kind, a missing or extra field, a size that is not a positive integer, an unknown
-    padding or activation). Weights are freshly initialised; a model file then loads its own.
+    padding or activation, more than :data:`MAX_WEIGHTS` weights).
     """
     if not isinstance(d, dict):
         raise ValueError(f"a layer description must be an object, not {type(d).__name__}")
     kind = d.get("kind")
     if not isinstance(kind, str) or kind not in LAYER_KINDS:
-        raise ValueError(f"unknown layer kind {kind!r}; choose one of {', '.join(LAYER_KINDS)}")
-    cls, fields = LAYER_KINDS[kind]
+        raise ValueError(
+            f"unknown layer kind {shorten(kind)}; choose one of {', '.join(LAYER_KINDS)}"
+        )
+    _, fields = LAYER_KINDS[kind]
     given = set(d) - {"kind"}
     if given != set(fields):
-        missing, extra = sorted(set(fields) - given), sorted(given - set(fields))
+        missing, extra = sorted(set(fields) - given), sorted(map(str, given - set(fields)))
         raise ValueError(
-            f"a {kind} layer needs fields {list(fields)}; missing {missing}, extra {extra}"
+            f"a {kind} layer needs fields {list(fields)}; missing {missing}, extra {shorten(extra)}"
         )
     args = {}
     for name in fields:
         value = d[name]
         if name in ("padding", "activation"):
-            if not isinstance(value, str):
-                raise ValueError(f"{kind}.{name} must be a name, not {value!r}")
+            allowed = PADDINGS if name == "padding" else activations.ACTIVATIONS
+            if not isinstance(value, str) or value not in allowed:
+                raise ValueError(
+                    f"{kind}.{name} must be one of {', '.join(allowed)}, not {shorten(value)}"
+                )
         elif isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_SIZE:
             raise ValueError(
-                f"{kind}.{name} must be an integer from 1 to {MAX_SIZE}, not {value!r}"
+                f"{kind}.{name} must be an integer from 1 to {MAX_SIZE}, not {shorten(value)}"
             )
         args[name] = value
-    weights = {"conv2d": ("c_in", "c_out", "k", "k"), "dense": ("n_in", "n_out")}.get(kind, ())
-    if int(np.prod([args[name] for name in weights], dtype=np.int64)) > MAX_WEIGHTS:
+    if parameter_count(kind, args) > MAX_WEIGHTS:
         raise ValueError(f"a {kind} layer of {args} has more than {MAX_WEIGHTS} weights")
+    return kind, args
+
+
+def parameter_count(kind: str, args: dict[str, Any]) -> int:
+    """How many weights and biases a layer of ``kind`` with the checked ``args`` holds."""
+    if kind == "dense":
+        return args["n_out"] * (args["n_in"] + 1)
+    if kind == Conv2D.kind:
+        return args["c_out"] * (args["c_in"] * args["k"] * args["k"] + 1)
+    return 0
+
+
+def from_description(
+    d: dict[str, Any], dtype: type = np.float32, rng: np.random.Generator | None = None
+):
+    """A fresh layer built from :func:`describe`'s dict, checked first by
+    :func:`check_description` (which raises ``ValueError`` naming the bad field).
+
+    Weights are freshly initialised; a model file then loads its own.
+    """
+    kind, args = check_description(d)
+    cls = LAYER_KINDS[kind][0]
     if cls in (Conv2D, Dense):
         return cls(**args, rng=rng, dtype=dtype)
     return cls(**args)

@@ -12,6 +12,8 @@ dL/dX for the batch's mean loss.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from . import activations
@@ -31,6 +33,10 @@ class Dense:
     >>> {name: p.shape for name, p in layer.params.items()}
     {'W': (128, 784), 'b': (128,)}
     """
+
+    kind = "dense"
+    rule = "z[j] = Σ_i W[j,i]·x[i] + b[j],   a[j] = f(z[j])"
+    derivative = "dW = dz^T x,   db = Σ_n dz,   dx = dz W"
 
     def __init__(
         self,
@@ -62,6 +68,30 @@ class Dense:
 
     def __repr__(self) -> str:
         return f"Dense({self.n_in} -> {self.n_out}, {self.activation.name})"
+
+    def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int]:
+        """``(n_out,)`` for one sample of shape ``(n_in,)``."""
+        if tuple(input_shape) != (self.n_in,):
+            raise ValueError(f"{self} needs {self.n_in} inputs, not shape {tuple(input_shape)}")
+        return (self.n_out,)
+
+    def describe(self) -> dict[str, Any]:
+        """The layer's kind and sizes as JSON-able data (not its parameters)."""
+        return {
+            "kind": self.kind,
+            "n_in": self.n_in,
+            "n_out": self.n_out,
+            "activation": self.activation.name,
+        }
+
+    def copy(self, dtype: type | None = None) -> Dense:
+        """An independent copy (parameters copied, in ``dtype`` if given; empty cache)."""
+        clone = Dense.__new__(Dense)
+        clone.activation = type(self.activation)()
+        clone.W = self.W.astype(dtype or self.W.dtype, copy=True)
+        clone.b = self.b.astype(dtype or self.b.dtype, copy=True)
+        clone.cache, clone.grads = {}, {}
+        return clone
 
     def apply(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The forward maths without touching the cache: returns ``(z, a)``."""

@@ -1,9 +1,14 @@
 """Model files: one ``.npz`` with every parameter and a JSON record of what the network is.
 
-The record (array ``__meta__``, UTF-8 JSON) holds the format version, layer sizes, activations,
-loss, dtype, the training settings and the accuracy reached. Loading checks everything before
-building anything, so a bad file raises :class:`ModelFileError` with a message for a person and
-never leaves a half-loaded model. Files are read with ``allow_pickle=False``, always.
+The record (array ``__meta__``, UTF-8 JSON) holds the format version, the shape of one input
+sample, the layers (each one's kind and sizes, as :meth:`Network.describe` gives them), the
+loss, dtype, the training settings and the accuracy reached. Format 1, written before
+convolutional layers existed, described a fully connected network by its ``sizes`` and
+``activations`` instead; such files still load, as the same dense layers.
+
+Loading checks everything before building anything, so a bad file raises
+:class:`ModelFileError` with a message for a person and never leaves a half-loaded model.
+Files are read with ``allow_pickle=False``, always.
 
 The record is checked for size and nesting depth before ``json.loads`` sees it, and integers are
 limited while parsing: the JSON parser recurses once per level of nesting, and in the page a
@@ -21,13 +26,20 @@ import numpy as np
 
 from . import __version__
 from .activations import ACTIVATIONS
+from .conv import check_description, from_description, parameter_count
 from .losses import LOSSES
 from .network import Network
 from .npzfile import FormatError, from_bytes, read_file, shorten, to_bytes
 
 FORMAT = "pycore-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MAX_UNITS = 8192
+"""Largest dense layer, channel count and input side a model file may describe."""
+MAX_KERNEL = 32
+"""Largest convolution kernel and pooling window a model file may describe."""
+MAX_VALUES = 1 << 22
+"""Most values one layer may compute per sample (its output, and a convolution's patches), so
+that a file cannot describe small weights whose feature maps exhaust memory."""
 MAX_LAYERS = 64
 MAX_PARAMETERS = 50_000_000
 MAX_PARAMETER_BYTES = 200 * 2**20
@@ -37,6 +49,8 @@ MAX_DEPTH = 32
 MAX_INT_DIGITS = 18
 DIGITS = (784, 10)
 """Input and output width of a network that reads 28x28 digits and scores the ten classes."""
+DIGIT_SHAPES = ((784,), (1, 28, 28))
+"""The input shapes of a digit network: a row of pixels (an MLP) or one 28x28 channel (a CNN)."""
 _MAX_FILE_BYTES = MAX_PARAMETER_BYTES + MAX_RECORD_BYTES + 2**20
 
 
@@ -51,8 +65,8 @@ def to_bytes_model(
     meta = {
         "format": FORMAT,
         "version": FORMAT_VERSION,
-        "sizes": net.sizes,
-        "activations": net.activations,
+        "input_shape": list(net.input_shape),
+        "layers": net.describe(),
         "loss": net.loss.name,
         "dtype": str(net.dtype),
         "training": training or {},
@@ -152,9 +166,18 @@ def check_size(sizes: list[int], dtype: str | np.dtype = "float32") -> None:
     Raises:
         ModelFileError: too many layers, units, parameters or bytes of parameters.
     """
-    if len(sizes) - 1 > MAX_LAYERS:
-        raise ModelFileError(f"The network has {len(sizes) - 1} layers; at most {MAX_LAYERS}.")
     count = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:], strict=True))
+    check_count(count, len(sizes) - 1, dtype)
+
+
+def check_count(count: int, layers: int, dtype: str | np.dtype = "float32") -> None:
+    """Refuse ``layers`` layers holding ``count`` parameters that a model file could not hold.
+
+    Raises:
+        ModelFileError: too many layers, parameters or bytes of parameters.
+    """
+    if layers > MAX_LAYERS:
+        raise ModelFileError(f"The network has {layers} layers; at most {MAX_LAYERS}.")
     nbytes = count * np.dtype(dtype).itemsize
     if count > MAX_PARAMETERS or nbytes > MAX_PARAMETER_BYTES:
         raise ModelFileError(
@@ -164,17 +187,28 @@ def check_size(sizes: list[int], dtype: str | np.dtype = "float32") -> None:
         )
 
 
-def check_fits(sizes: list[int], expect: tuple[int, int] = DIGITS) -> None:
+def check_fits(
+    sizes: list[int], expect: tuple[int, int] = DIGITS, input_shape: tuple[int, ...] | None = None
+) -> None:
     """Refuse a network whose input and output widths are not ``expect`` (digits: 784 and 10).
 
+    ``sizes`` starts with the input width and ends with the output width. For digits, the input
+    must also be shaped as one of :data:`DIGIT_SHAPES` (when ``input_shape`` is given).
+
     Raises:
-        ModelFileError: the first or last layer size differs, with what the file has.
+        ModelFileError: the input or output width (or shape) differs, with what the file has.
     """
     n_in, n_out = expect
     if sizes[0] != n_in or sizes[-1] != n_out:
         raise ModelFileError(
             f"The model takes {sizes[0]} inputs and gives {sizes[-1]} outputs; a digit model "
             f"takes {n_in} (28x28 pixels) and gives {n_out} (one score per digit)."
+        )
+    if expect == DIGITS and input_shape is not None and tuple(input_shape) not in DIGIT_SHAPES:
+        shape = "x".join(map(str, input_shape))
+        raise ModelFileError(
+            f"The model reads its input as {shape}; a digit model reads 784 pixels or one "
+            "28x28 image (1x28x28)."
         )
 
 
@@ -212,15 +246,92 @@ def _check_architecture(meta: dict) -> tuple[list[int], list[str], str, np.dtype
     return sizes, acts, loss, np.dtype(dtype)
 
 
+def _check_dtype_loss(meta: dict) -> tuple[str, np.dtype]:
+    loss, dtype = meta.get("loss"), meta.get("dtype")
+    if not isinstance(dtype, str) or dtype not in ("float32", "float64"):
+        raise ModelFileError(f"The model file has an unsupported dtype: {shorten(dtype)}.")
+    if not isinstance(loss, str) or loss not in LOSSES:
+        raise ModelFileError(f"The model file uses an unknown loss: {shorten(loss)}.")
+    return loss, np.dtype(dtype)
+
+
+def _is_count(n, high: int) -> bool:
+    return isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= high
+
+
+_LIMITS = {"n_in": MAX_UNITS, "n_out": MAX_UNITS, "c_in": MAX_UNITS, "c_out": MAX_UNITS}
+
+
+def _check_layers(meta: dict) -> tuple[list[dict], tuple[int, ...], str, np.dtype]:
+    """The layer descriptions, input shape, loss and dtype of a format-2 record, all checked."""
+    layers, shape = meta.get("layers"), meta.get("input_shape")
+    if not isinstance(layers, list) or not layers:
+        raise ModelFileError("The model file does not list its layers.")
+    if len(layers) > MAX_LAYERS:
+        raise ModelFileError(
+            f"The model file describes {len(layers)} layers; at most {MAX_LAYERS}."
+        )
+    if (
+        not isinstance(shape, list)
+        or len(shape) not in (1, 3)
+        or not all(_is_count(n, MAX_UNITS) for n in shape)
+        or int(np.prod(shape, dtype=np.int64)) > MAX_VALUES
+    ):
+        raise ModelFileError(f"The model file has an invalid input shape: {shorten(shape)}.")
+    count = 0
+    for i, d in enumerate(layers):
+        try:
+            kind, args = check_description(d)
+        except ValueError as error:
+            raise ModelFileError(f"Layer {i} of the model file is invalid: {error}.") from None
+        for name, value in args.items():
+            high = _LIMITS.get(name, MAX_KERNEL)
+            if name not in ("padding", "activation") and value > high:
+                raise ModelFileError(
+                    f"Layer {i} of the model file has {kind}.{name} = {value}; at most {high}."
+                )
+        count += parameter_count(kind, args)
+    loss, dtype = _check_dtype_loss(meta)
+    if count > MAX_PARAMETERS:
+        raise ModelFileError("The model file describes a network too large to load.")
+    check_count(count, len(layers), dtype)
+    return layers, tuple(shape), loss, dtype
+
+
+def _v1_layers(meta: dict) -> tuple[list[dict], tuple[int, ...], str, np.dtype]:
+    """A format-1 record (``sizes`` and ``activations`` of dense layers) as format 2's fields."""
+    sizes, acts, loss, dtype = _check_architecture(meta)
+    layers = [
+        {"kind": "dense", "n_in": a, "n_out": b, "activation": f}
+        for a, b, f in zip(sizes[:-1], sizes[1:], acts, strict=True)
+    ]
+    return layers, (sizes[0],), loss, dtype
+
+
+def _build(layers: list[dict], input_shape: tuple, loss: str, dtype: np.dtype) -> Network:
+    """The network the checked descriptions describe, its shapes checked before any use."""
+    rng = np.random.default_rng(0)
+    try:
+        built = [from_description(d, dtype.type, rng) for d in layers]
+        net = Network(built, loss, input_shape)
+    except ValueError as error:
+        raise ModelFileError(f"The model file describes an invalid network: {error}.") from None
+    for layer, out in zip(net.layers, net.shapes[1:], strict=True):
+        values = int(np.prod(out, dtype=np.int64))
+        if getattr(layer, "kind", "") == "conv2d":
+            values = max(values, int(np.prod(out[1:], dtype=np.int64)) * layer.W[0].size)
+        if values > MAX_VALUES:
+            raise ModelFileError(
+                f"The model file describes a layer that computes {values:,} values per sample "
+                f"({layer}); at most {MAX_VALUES:,}."
+            )
+    return net
+
+
 def _check_outputs(net: Network) -> None:
     """Refuse weights so large that ordinary inputs (blank, full, random ink) overflow."""
-    probe = np.vstack(
-        [
-            np.zeros(net.sizes[0]),
-            np.ones(net.sizes[0]),
-            np.random.default_rng(0).random(net.sizes[0]),
-        ]
-    )
+    n_in = net.sizes[0]
+    probe = np.vstack([np.zeros(n_in), np.ones(n_in), np.random.default_rng(0).random(n_in)])
     with np.errstate(all="ignore"):
         finite = np.all(np.isfinite(net.predict_proba(probe)))
     if not finite:
@@ -249,19 +360,22 @@ def from_bytes_model(
     except FormatError as error:
         raise ModelFileError(str(error)) from None
     meta = _meta(arrays)
-    sizes, acts, loss, dtype = _check_architecture(meta)
+    if meta["version"] == 1:
+        layers, input_shape, loss, dtype = _v1_layers(meta)
+    else:
+        layers, input_shape, loss, dtype = _check_layers(meta)
+    net = _build(layers, input_shape, loss, dtype)
     if expect is not None:
-        check_fits(sizes, expect)
-    expected = {}
-    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
-        expected[f"layers.{i}.W"] = (n_out, n_in)
-        expected[f"layers.{i}.b"] = (n_out,)
+        check_fits(net.sizes, expect, net.input_shape)
+    expected = {name: p.shape for name, p in net.parameters().items()}
     missing = sorted(set(expected) - set(arrays))
     extra = sorted(set(arrays) - set(expected))
     if missing:
         raise ModelFileError(f"The model file lacks parameters: {', '.join(missing)}.")
     if extra:
-        raise ModelFileError(f"The model file holds unexpected arrays: {', '.join(extra)}.")
+        raise ModelFileError(
+            f"The model file holds unexpected arrays: {shorten(', '.join(extra))}."
+        )
     for name, shape in expected.items():
         array = arrays[name]
         if array.shape != shape:
@@ -272,10 +386,6 @@ def from_bytes_model(
             raise ModelFileError(f"{name} is {array.dtype}, but the file declares {dtype}.")
         if not np.all(np.isfinite(array)):
             raise ModelFileError(f"{name} contains NaN or infinite values; the model is unusable.")
-    try:
-        net = Network.build(sizes, acts, loss, rng=np.random.default_rng(0), dtype=dtype)
-    except ValueError as error:
-        raise ModelFileError(f"The model file describes an invalid network: {error}.") from None
     net.set_parameters(arrays)
     _check_outputs(net)
     return net, meta

@@ -10,19 +10,33 @@ from __future__ import annotations
 import numpy as np
 
 
-def record(net, x, y, loss: float, before: dict[str, np.ndarray], optimizer) -> dict:
+def record(net, x, y, loss: float, before: dict[str, np.ndarray], optimizer, dx=None) -> dict:
     """Every intermediate of the step just taken, as plain arrays and numbers.
 
     Returns a dict with:
         ``x`` (batch, n_in) and ``y`` (batch, outputs): the sample(s) and targets;
-        ``forward``: per layer ``{x, W, b, z, a}`` with the parameters as they were before the
-        update; ``loss``: the batch loss; ``backward``: per layer (input side first)
-        ``{da, dz, dW, db}``; ``update``: per layer ``{W, b}`` after the update;
+        ``forward``: per layer, by the layer's index: ``{x, W, b, z, a}`` for a layer with
+        parameters (dense or convolution, the parameters as they were before the update;
+        a convolution's ``x``, ``z`` and ``a`` are (batch, C, H, W) maps), ``{x, a, winners}``
+        for max-pooling (``winners``: True where a window's maximum was, the shape of ``x``),
+        ``{x, a}`` for flattening; ``loss``: the batch loss; ``backward``: per layer
+        ``{da, dz, dW, db}`` for a layer with parameters, ``{da}`` for one without (dL/d its
+        output); for a CNN, the first entry adds ``dx``, dL/d the input image (batch, C, H, W);
+        ``update``: per layer ``{W, b}`` after the update (a convolution adds ``dW_step``, the
+        change of its filters), ``{}`` for a layer without parameters;
         ``loss_after``: the loss of the same batch with the updated parameters.
     """
     forward, backward, update = [], [], []
     for i, layer in enumerate(net.layers):
         cache = layer.cache
+        if not layer.params:
+            entry = {"x": np.array(cache["x"]), "a": np.array(cache["a"])}
+            if hasattr(layer, "winners"):
+                entry["winners"] = layer.winners()
+            forward.append(entry)
+            backward.append({"da": np.array(cache["da"])})
+            update.append({})
+            continue
         forward.append(
             {
                 "x": np.array(cache["x"]),
@@ -35,12 +49,20 @@ def record(net, x, y, loss: float, before: dict[str, np.ndarray], optimizer) -> 
         backward.append(
             {"da": cache["da"], "dz": cache["dz"], "dW": layer.grads["W"], "db": layer.grads["b"]}
         )
-        update.append({"W": layer.W.copy(), "b": layer.b.copy()})
+        after = {"W": layer.W.copy(), "b": layer.b.copy()}
+        if layer.W.ndim == 4:
+            after["dW_step"] = after["W"] - before[f"layers.{i}.W"]
+        update.append(after)
+    if not net.is_mlp and dx is not None:
+        backward[0]["dx"] = np.array(dx)
     return {
         "x": np.array(x, dtype=net.dtype),
         "y": y,
         "sizes": net.sizes,
         "activations": net.activations,
+        "layers": net.describe(),
+        "input_shape": list(net.input_shape),
+        "shapes": [list(s) for s in net.shapes],
         "loss_name": net.loss.name,
         "fused": net.fused,
         "optimizer": optimizer.config(),

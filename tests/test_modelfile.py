@@ -91,12 +91,48 @@ def _set(key, value):
     return change
 
 
+def _set_layer(i, key, value):
+    def change(arrays, meta):
+        meta["layers"][i][key] = value
+
+    return change
+
+
+def _dense(n_in, n_out, activation="relu"):
+    return {"kind": "dense", "n_in": n_in, "n_out": n_out, "activation": activation}
+
+
+def format_1_file(net: Network, training=None, metrics=None) -> bytes:
+    """A model file as format 1 wrote it (before convolutions): the record names ``sizes`` and
+    ``activations``; the arrays are the same ``layers.<i>.W`` and ``layers.<i>.b``."""
+    meta = {
+        "format": "pycore-model",
+        "version": 1,
+        "sizes": net.sizes,
+        "activations": net.activations,
+        "loss": net.loss.name,
+        "dtype": str(net.dtype),
+        "training": training or {},
+        "metrics": metrics or {},
+        "pycore": "0.1.0",
+    }
+    arrays = {"__meta__": np.frombuffer(json.dumps(meta, sort_keys=True).encode(), np.uint8)}
+    arrays.update(net.parameters())
+    return to_bytes(arrays)
+
+
 META_CASES = {
     "newer format": (_set("version", 99), "newer"),
-    "unknown activation": (_set("activations", ["relu", "swish"]), "swish"),
+    "unknown activation": (_set_layer(0, "activation", "swish"), "swish"),
     "unknown loss": (_set("loss", "hinge"), "hinge"),
-    "bad sizes": (_set("sizes", [784, -3, 10]), "sizes"),
-    "huge network": (_set("sizes", [8000, 8000, 8000, 10]), "too large"),
+    "bad sizes": (_set_layer(0, "n_out", -3), "n_out"),
+    "huge network": (
+        _set("layers", [_dense(784, 4000)] + [_dense(4000, 4000)] * 4 + [_dense(4000, 10)]),
+        "too large",
+    ),
+    "layers that do not fit": (_set_layer(1, "n_in", 17), "does not fit"),
+    "unknown kind": (_set_layer(0, "kind", "attention"), "attention"),
+    "no layers": (_set("layers", []), "layers"),
     "not pycore": (_set("format", "keras"), "not a pycore model"),
 }
 
@@ -106,6 +142,37 @@ def test_invalid_descriptions_are_refused(case, net):
     change, message = META_CASES[case]
     with pytest.raises(ModelFileError, match=message):
         modelfile.from_bytes_model(_rewrite(modelfile.to_bytes_model(net), change))
+
+
+def test_a_format_1_file_still_loads_as_the_same_network(net):
+    old = format_1_file(net, {"lr": 0.1}, {"test_accuracy": 0.5})
+    loaded, meta = modelfile.from_bytes_model(old, expect=modelfile.DIGITS)
+    assert repr(loaded) == repr(net) and loaded.input_shape == (784,)
+    for name, p in net.parameters().items():
+        assert loaded.parameters()[name].tobytes() == p.tobytes()
+    assert meta["version"] == 1 and meta["training"] == {"lr": 0.1}
+    # Saved again, it is written in today's format and loads back the same.
+    again, meta2 = modelfile.from_bytes_model(modelfile.to_bytes_model(loaded))
+    assert meta2["version"] == modelfile.FORMAT_VERSION == 2 and "layers" in meta2
+    assert repr(again) == repr(net)
+
+
+FORMAT_1_CASES = {
+    "unknown activation": (_set("activations", ["relu", "swish"]), "swish"),
+    "bad sizes": (_set("sizes", [784, -3, 10]), "sizes"),
+    "huge network": (_set("sizes", [8000, 8000, 8000, 10]), "too large"),
+    "sizes as strings": (_set("sizes", ["784", "16", "10"]), "sizes"),
+    "booleans as sizes": (_set("sizes", [784, True, 10]), "sizes"),
+    "65 layers": (_set("sizes", [784] + [4] * 64 + [10]), "layers"),
+    "a number as an activation": (_set("activations", [1, "softmax"]), "activation"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(FORMAT_1_CASES))
+def test_format_1_records_are_still_checked(case, net):
+    change, message = FORMAT_1_CASES[case]
+    with pytest.raises(ModelFileError, match=message):
+        modelfile.from_bytes_model(_rewrite(format_1_file(net), change))
 
 
 def test_wrong_shape_is_refused(net):
@@ -176,13 +243,17 @@ def test_hostile_records_are_refused_before_the_json_parser_recurses(case, net):
 
 WRONG_TYPES = {
     "a list as the loss": ("loss", ["cross_entropy"], "loss"),
-    "a number as an activation": ("activations", [1, "softmax"], "activation"),
-    "sizes as strings": ("sizes", ["784", "16", "10"], "sizes"),
-    "booleans as sizes": ("sizes", [784, True, 10], "sizes"),
+    "a number as an activation": ("layers", [_dense(784, 16, 1)], "activation"),
+    "sizes as strings": ("layers", [_dense("784", 16)], "n_in"),
+    "booleans as sizes": ("layers", [_dense(784, True)], "n_out"),
+    "a layer that is a string": ("layers", ["dense"], "object"),
+    "layers as a table": ("layers", {"kind": "dense"}, "layers"),
+    "an input shape of 2 axes": ("input_shape", [28, 28], "input shape"),
+    "an input shape as text": ("input_shape", "784", "input shape"),
     "a list as the dtype": ("dtype", ["float32"], "dtype"),
     "a list as the training settings": ("training", [1, 2], "training"),
     "a string as the version": ("version", "1", "version"),
-    "65 layers": ("sizes", [784] + [4] * 64 + [10], "layers"),
+    "65 layers": ("layers", [_dense(4, 4)] * 65, "layers"),
 }
 
 
@@ -194,7 +265,7 @@ def test_every_field_of_the_record_is_type_checked(case, net):
 
 
 def test_a_200000_layer_record_gives_a_short_message(net):
-    data = _rewrite(modelfile.to_bytes_model(net), _set("sizes", [7] * 200_000))
+    data = _rewrite(modelfile.to_bytes_model(net), _set("layers", [_dense(7, 7)] * 200_000))
     with pytest.raises(ModelFileError) as info:
         modelfile.from_bytes_model(data)
     assert len(str(info.value)) <= 300

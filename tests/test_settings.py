@@ -17,7 +17,8 @@ from pycore.train import SettingsError as TrainSettingsError
 
 NAMES = [s.name for s in TABLE]
 FORM = [
-    "hidden", "activation", "output", "loss", "optimizer", "lr", "batch_size", "epochs", "seed",
+    "conv", "kernel", "hidden", "activation", "output", "loss", "optimizer", "lr", "batch_size",
+    "epochs", "seed",
     "init", "lr_decay", "lr_schedule", "augment",
 ]  # fmt: skip
 
@@ -35,7 +36,7 @@ def _train_flags() -> dict[str, list[str]]:
 def test_cli_settings_and_schema_list_exactly_the_tables_names():
     """Adding a row to TABLE is all it takes for the CLI, the parser and the page to know it."""
     flags = _train_flags()
-    cli = [d for d in flags if d not in ("help", "recipe", "data", "out", "quiet")]
+    cli = [d for d in flags if d not in ("help", "recipe", "data", "out", "quiet", "strict")]
     assert cli == NAMES
     assert [f.name for f in fields(Settings)] == NAMES
     assert list(Settings.from_dict({}).to_dict()) == NAMES
@@ -144,7 +145,8 @@ def test_a_setting_refuses_an_unknown_kind_and_stray_choices():
 
 
 def test_recipes_are_complete_titled_and_in_the_pages_order():
-    assert list(RECIPES) == ["small", "lesson", "default"] == list(RECIPE_TITLES)
+    assert list(RECIPES) == ["small", "lesson", "default", "cnn-lesson", "cnn"]
+    assert list(RECIPES) == list(RECIPE_TITLES)
     for name, recipe in RECIPES.items():
         assert Settings.from_dict(recipe).to_dict() == recipe, name
     small, lesson = RECIPES["small"], RECIPES["lesson"]
@@ -164,7 +166,7 @@ def test_the_pretrained_models_recipe_is_unchanged():
         "loss": "cross_entropy", "optimizer": "adam", "lr": 0.002, "batch_size": 128,
         "epochs": 40, "seed": 0, "init": "he", "lr_decay": 1.0, "lr_schedule": "cosine",
         "augment": True, "dtype": "float32", "ema": 0.999, "rotation": 12.0, "shift": 2.0,
-        "scale": 0.1, "elastic": 3.5,
+        "scale": 0.1, "elastic": 3.5, "conv": [], "kernel": 3, "shear": 0.0, "thickness": 0.0,
     }  # fmt: skip
 
 

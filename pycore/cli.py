@@ -2,7 +2,8 @@
 
 ``train`` and ``evaluate`` end with the line ``test accuracy: 0.XXXX``. Bad arguments print a
 usage message and exit with code 2; a file that cannot be used exits with code 1 and says why
-in one line, ``error: FILE: problem``, before any training starts where it can.
+in one line, ``error: FILE: problem``, before any training starts where it can. A training run
+that did not learn (:mod:`pycore.verdict`) prints a warning; with ``--strict`` it exits with 3.
 """
 
 from __future__ import annotations
@@ -78,6 +79,11 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--data", type=Path, help="digit subset file (default: the built site's)")
     train.add_argument("--out", type=Path, help="write the trained model here (.npz)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
+    train.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit with code 3 when the run did not learn (accuracy near chance, loss not falling)",
+    )
 
     evaluate = sub.add_parser("evaluate", help="accuracy of a model file on the held-out digits")
     evaluate.add_argument("model", type=Path)
@@ -110,7 +116,7 @@ def cmd_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     except SettingsError as error:
         parser.error(f"--{error.field.replace('_', '-')}: {error.message}")
     try:
-        modelfile.check_size(settings.sizes(), settings.dtype)
+        settings.check_size()
     except modelfile.ModelFileError as error:
         parser.error(f"--hidden: {error}")
     if args.out:
@@ -142,6 +148,8 @@ def cmd_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         bar.update(trainer.step, note, force=trainer.done)
     if trainer.diverged:
         print(trainer.message, file=sys.stderr)
+    elif trainer.verdict and not trainer.verdict["learned"]:
+        print(f"warning: {trainer.verdict['message']}", file=sys.stderr)
     acc = trainer.evaluate()
     seconds = trainer.seconds
     print(
@@ -152,7 +160,9 @@ def cmd_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         training = {**settings.to_dict(), "seconds": round(seconds, 1)}
         saved = _save(net, args.out, training, {} if acc is None else {"test_accuracy": acc})
     print(f"test accuracy: {'none (no held-out digits)' if acc is None else f'{acc:.4f}'}")
-    return 1 if trainer.diverged or not saved else 0
+    if trainer.diverged or not saved:
+        return 1
+    return 3 if args.strict and not trainer.verdict["learned"] else 0
 
 
 def _check_out(path: Path) -> None:
@@ -280,7 +290,7 @@ def cmd_lesson(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
     lesson = LESSONS[args.name]
     print(f"{lesson.title}: {lesson.summary}")
     bar = ProgressBar(1, args.name)
-    kwargs = {"subset": _load_data(args.data)} if args.name == "mnist-784-10-10" else {}
+    kwargs = {"subset": _load_data(args.data)} if lesson.uses_digits else {}
 
     def progress(done: int, total: int) -> None:
         bar.total = total

@@ -10,6 +10,7 @@ same networks.
 3. ``mse``: the mean squared error of all-zero predictions against [1, 0, 0, 1].
 4. ``weight-height``: backprop by hand on Alice, then per-sample SGD on four people.
 5. ``mnist-784-10-10``: ReLU hidden layer, softmax output, full-batch gradient descent on MNIST.
+6. ``cnn``: a first convolutional network, conv 8@3x3, max-pool, softmax (:mod:`pycore.lesson_cnn`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import lesson_cnn
 from .data import Subset, load_subset
 from .losses import LOSSES
 from .metrics import accuracy
@@ -244,9 +246,18 @@ def _about(lesson: str, sample: str) -> dict:
     return {"lesson": lesson, "sample": sample}
 
 
+NEURON_NOTE = (
+    "The text's neuron only computes its output, 0.9990889488055994. Here it is also trained, "
+    "towards target 0 with mean squared error, so one step of gradient descent moves w and b "
+    "and lowers the loss. It starts saturated (z = 7, where the sigmoid's slope is only "
+    "0.00091), so a step moves it little at learning rate 0.1; try 1."
+)
+
+
 def trace_neuron(sample: int, subset: Subset | None) -> TraceInput:
-    """The single neuron on x = [2, 3] with target 1."""
-    return neuron_network(), NEURON_X.copy(), np.array([[1.0]]), _about("neuron", _X_23)
+    """The single neuron on x = [2, 3] with target 0, trained by one step (see NEURON_NOTE)."""
+    about = {**_about("neuron", "x = [2, 3], target 0"), "note": NEURON_NOTE}
+    return neuron_network(), NEURON_X.copy(), np.array([[0.0]]), about
 
 
 def trace_network(sample: int, subset: Subset | None) -> TraceInput:
@@ -325,6 +336,16 @@ LESSONS: dict[str, Lesson] = {
             "784-10-10, full batch, 500 steps",
             run_mnist,
             trace_mnist,
+            loss="cross_entropy",
+            sample_kind="digit",
+            uses_digits=True,
+        ),
+        Lesson(
+            "cnn",
+            "A first convolutional network",
+            "conv 8@3x3, 2x2 max-pool, softmax; per-digit SGD on 1,000 digits, 3 epochs",
+            lesson_cnn.run,
+            lesson_cnn.trace,
             loss="cross_entropy",
             sample_kind="digit",
             uses_digits=True,

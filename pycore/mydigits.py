@@ -48,13 +48,14 @@ def check(pixels: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 
 def holdout_split(
-    labels: np.ndarray, fraction: float = HOLDOUT, seed: int = 0
+    labels: np.ndarray, fraction: float = HOLDOUT, seed: int = 0, min_samples: int = 2
 ) -> tuple[np.ndarray, np.ndarray]:
     """Indices ``(learn, held_out)`` of a stratified split chosen by ``seed``.
 
-    Each digit with at least two samples gives ``max(1, round(n * fraction))`` of them to the
-    held-out side and keeps at least one to learn from; a digit with one sample keeps it. Both
-    index arrays are sorted, so the collection's order is kept on each side.
+    Each digit with at least ``min_samples`` samples (and at least two) gives
+    ``max(1, round(n * fraction))`` of them to the held-out side and keeps at least one to learn
+    from; a digit with fewer samples keeps them all. Both index arrays are sorted, so the
+    collection's order is kept on each side.
     """
     if not 0 <= fraction < 1:
         raise ValueError("the held-out share must be at least 0 and below 1")
@@ -63,7 +64,7 @@ def holdout_split(
     held = []
     for digit in range(N_CLASSES):
         rows = np.flatnonzero(labels == digit)
-        if rows.size < 2 or fraction == 0:
+        if rows.size < max(2, min_samples) or fraction == 0:
             continue
         count = min(rows.size - 1, max(1, round(rows.size * fraction)))
         held.extend(rng.permutation(rows)[:count].tolist())

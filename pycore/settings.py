@@ -222,6 +222,12 @@ TABLE: tuple[Setting, ...] = (
         "Augmentation: share of images drawn with a thicker or thinner pen (0 = none)", 0.0,
         min=0.0, max=1.0, group="augmentation",
     ),
+    Setting(
+        "forms", "float", "Written forms",
+        "Augmentation: share of 1s given a flag and 7s given a bar, as many people write them "
+        "(0 = none)", 0.0,
+        min=0.0, max=1.0, group="augmentation",
+    ),
 )  # fmt: skip
 """Every training setting, once."""
 
@@ -429,7 +435,7 @@ RECIPES: dict[str, dict] = {
         conv=[16, 32], kernel=3, hidden=[128], activation="relu", output="softmax",
         loss="cross_entropy", init="he", optimizer="adam", lr=0.002, lr_schedule="cosine",
         batch_size=64, epochs=15, ema=0.99, seed=0, augment=True, rotation=12.0, shift=2.0,
-        scale=0.12, elastic=2.0, shear=0.3, thickness=0.5,
+        scale=0.12, elastic=2.0, shear=0.3, thickness=0.5, forms=0.5,
     ),
 }  # fmt: skip
 """Complete named settings, in the order the page's "Start from" list shows them."""

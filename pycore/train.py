@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import math
 import time
+from collections import deque
 
 import numpy as np
 
-from . import optim
-from .augment import distort
+from . import optim, verdict
+from .augment import distort, written_forms
 from .metrics import accuracy
 from .network import Network
 from .settings import RECIPES, Settings, SettingsError
@@ -73,6 +74,16 @@ class Trainer:
         self.test_accuracy: float | None = None
         self.examples_seen = 0
         self.seconds = 0.0
+        # Per-epoch numbers are counted batch by batch inside run(), so they do not depend on
+        # how the run is cut into slices (a slice may end anywhere in an epoch).
+        self.history: list[dict] = []
+        self._epoch_losses: list[float] = []
+        self._epoch_correct = self._epoch_seen = 0
+        self._start_losses: list[float] = []
+        self._recent: deque[float] = deque(
+            maxlen=max(1, min(self.batches_per_epoch, self.total_steps // 10))
+        )
+        self.verdict: dict | None = None
 
     def _batch(self) -> tuple[np.ndarray, np.ndarray]:
         index = self.step % self.batches_per_epoch
@@ -84,7 +95,12 @@ class Trainer:
         x = self.x[rows]
         if self.settings.augment:
             s = self.settings
-            x = distort(x, self.augment_rng, s.rotation, s.shift, s.scale, s.elastic)
+            if s.forms > 0:
+                x = written_forms(x, self.labels[rows], self.augment_rng, s.forms)
+            x = distort(
+                x, self.augment_rng, s.rotation, s.shift, s.scale, s.elastic,
+                shear=s.shear, thickness=s.thickness,
+            )  # fmt: skip
         return x, self.labels[rows]
 
     def learning_rate(self, step: int | None = None) -> float:
@@ -111,10 +127,13 @@ class Trainer:
         """Train until ``max_batches`` batches or ``max_seconds`` have passed, or the run ends.
 
         Returns the progress of this slice: the loss of every batch, running accuracy, speed,
-        and ``done``/``diverged`` with a message when the run ended.
+        and ``done``/``diverged`` with a message when the run ended. ``epochs`` lists the epochs
+        that ended in this slice (see :meth:`_end_epoch`), the same however the run is sliced;
+        ``verdict`` says, once the run ended, whether it learned (:mod:`pycore.verdict`).
         """
         start = time.perf_counter()
         step_losses: list[float] = []
+        finished: list[dict] = []
         correct = seen = 0
         while not self.done:
             if max_batches is not None and len(step_losses) >= max_batches:
@@ -136,19 +155,24 @@ class Trainer:
             if self.ema is not None:
                 self._update_average()
             step_losses.append(loss)
-            correct += int(np.sum(np.argmax(self.net.layers[-1].cache["a"], axis=1) == y))
+            # Counted on the batch's own forward pass (before its update), batch by batch.
+            right = int(np.sum(np.argmax(self.net.layers[-1].cache["a"], axis=1) == y))
+            correct += right
             seen += len(y)
+            self._tally(loss, right, len(y))
             self.step += 1
             if self.step % self.batches_per_epoch == 0:
                 self.epoch += 1
                 if self.test is not None:
                     self.test_accuracy = self.evaluate()
+                finished.append(self._end_epoch())
             if self.step >= self.total_steps:
                 self.done = True
                 self.message = f"Finished {self.settings.epochs} epochs ({self.step} batches)."
                 if self.ema is not None:
                     self.net.set_parameters(self.ema)
                     self.message += " The network now holds the averaged weights."
+                self.verdict = self._judge()
         elapsed = time.perf_counter() - start
         self.seconds += elapsed
         self.examples_seen += seen
@@ -167,7 +191,48 @@ class Trainer:
             "done": self.done,
             "diverged": self.diverged,
             "message": self.message,
+            "epochs": finished,
+            "verdict": self.verdict,
         }
+
+    def _tally(self, loss: float, right: int, count: int) -> None:
+        self._epoch_losses.append(loss)
+        self._epoch_correct += right
+        self._epoch_seen += count
+        self._recent.append(loss)
+        if len(self._start_losses) < 10:
+            self._start_losses.append(loss)
+
+    def _end_epoch(self) -> dict:
+        """Close the epoch just finished: its mean loss, training and held-out accuracy.
+
+        The training accuracy is counted on each batch's forward pass, before that batch's
+        update, over the whole epoch: early in a run it trails the held-out accuracy, which is
+        measured once, at the epoch's end, on the network as it then is.
+        """
+        record = {
+            "epoch": self.epoch,
+            "step": self.step,
+            "loss": math.fsum(self._epoch_losses) / len(self._epoch_losses),
+            "train_accuracy": self._epoch_correct / self._epoch_seen,
+            "test_accuracy": self.test_accuracy,
+        }
+        self.history.append(record)
+        self._epoch_losses, self._epoch_correct, self._epoch_seen = [], 0, 0
+        return record
+
+    def _judge(self) -> dict:
+        """Did the finished run learn? See :func:`pycore.verdict.judge`."""
+        held_out = self.test is not None
+        return verdict.judge(
+            self.settings,
+            losses_start=math.fsum(self._start_losses) / len(self._start_losses),
+            first_epoch_loss=self.history[0]["loss"],
+            end_loss=math.fsum(self._recent) / len(self._recent),
+            accuracy=self.test_accuracy if held_out else self.history[-1]["train_accuracy"],
+            n_classes=self.net.sizes[-1],
+            held_out=held_out,
+        )
 
     def _diverge(self, loss: float) -> None:
         self.net.set_parameters(self._last_good)
@@ -179,6 +244,7 @@ class Trainer:
             f"({self.settings.lr:g}) is probably too high for this network; try a smaller one. "
             "The parameters from the last step with a finite loss were kept."
         )
+        self.verdict = {**verdict.diverged(self.settings), "message": self.message}
 
     def evaluate(self) -> float | None:
         """Accuracy on the held-out examples, in chunks to bound memory.

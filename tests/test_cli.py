@@ -31,7 +31,9 @@ def pycore(*args: str) -> subprocess.CompletedProcess:
 def test_lesson_without_a_name_lists_the_lessons():
     result = pycore("lesson")
     assert result.returncode == 0
-    assert result.stdout.split() == ["neuron", "network", "mse", "weight-height", "mnist-784-10-10"]
+    assert result.stdout.split() == [
+        "neuron", "network", "mse", "weight-height", "mnist-784-10-10", "cnn",
+    ]  # fmt: skip
 
 
 def test_lesson_prints_the_worked_example():
@@ -177,3 +179,26 @@ def test_schedule_averaging_and_augmentation_flags_reach_the_saved_settings(tmp_
     assert (training["rotation"], training["shift"], training["scale"], training["elastic"]) == (
         5.0, 1.0, 0.05, 1.5,
     )  # fmt: skip
+
+
+def test_a_run_that_did_not_learn_warns_and_strict_makes_it_exit_3(subset):
+    args = ["train", "--hidden", "8", "--epochs", "1", "--lr", "100", "--quiet"]
+    args += ["--data", str(default_path())]
+    loose = pycore(*args)
+    assert loose.returncode == 0, loose.stderr
+    assert "warning: The run did not learn." in loose.stderr
+    assert "Try learning rate 0.001." in loose.stderr
+    assert re.fullmatch(r"test accuracy: 0\.\d{4}", loose.stdout.strip().splitlines()[-1])
+    strict = pycore(*args, "--strict")
+    assert strict.returncode == 3
+    assert strict.stderr == loose.stderr
+    assert strict.stdout.strip().splitlines()[-1] == loose.stdout.strip().splitlines()[-1]
+
+
+def test_strict_lets_a_run_that_learned_exit_0(subset):
+    result = pycore(
+        "train", "--hidden", "16", "--epochs", "1", "--quiet", "--strict",
+        "--data", str(default_path()),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "warning" not in result.stderr

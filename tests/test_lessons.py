@@ -122,3 +122,14 @@ def test_the_catalog_describes_every_lesson_in_order():
     assert [r["name"] for r in rows] == list(LESSONS)
     assert all(r["traceable"] for r in rows)
     assert rows[3]["samples"] == ["Alice", "Bob", "Charlie", "Diana"]
+
+
+def test_the_neuron_step_through_trains_it_towards_target_0():
+    net, x, y, about = LESSONS["neuron"].trace_input(0)
+    assert y.tolist() == [[0.0]] and "also trained" in about["note"]
+    before = {k: p.copy() for k, p in net.parameters().items()}
+    loss = net.train_step(x, y, SGD(1.0))
+    assert loss == 0.9990889488055994**2
+    assert net.evaluate_loss(x, y) < loss - 1e-5
+    for name, p in net.parameters().items():
+        assert np.all(p != before[name]), name

@@ -157,3 +157,42 @@ def test_worker_export_import_and_snapshot(app, subset):
     assert snap["default"] is False and isinstance(snap["bytes"], bytes)
     app.reset_model()
     assert app.model_snapshot()["default"] is True
+
+
+def test_the_finetune_holds_out_one_from_three_and_two_from_eight_drawings():
+    labels = np.array([0] * 2 + [1] * 3 + [2] * 7 + [3] * 8 + [4] * 12)
+    _, held = holdout_split(labels, 0.2, seed=0, min_samples=3)
+    assert np.bincount(labels[held], minlength=5).tolist() == [0, 1, 1, 2, 2]
+
+
+def _drawings(subset, per_digit: dict[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    rows = np.concatenate(
+        [np.flatnonzero(subset.test.labels == d)[:n] for d, n in per_digit.items()]
+    )
+    return subset.test.pixels[rows].reshape(-1), subset.test.labels[rows]
+
+
+def test_too_few_held_out_drawings_give_no_verdict_but_the_counts(app, subset):
+    pixels, labels = _drawings(subset, {1: 3, 7: 3, 3: 3, 8: 3})  # 12 drawings
+    info = app.start_finetune(pixels, labels, epochs=1)
+    assert info["counts"]["held_out_per_digit"] == [0, 1, 0, 1, 0, 0, 0, 1, 1, 0]
+    assert info["counts"]["learn_per_digit"] == [0, 2, 0, 2, 0, 0, 0, 2, 2, 0]
+    while not app.trainer.done:
+        app.train_slice(max_seconds=1)
+    result = app.finetune_result()
+    verdict = result["verdict"]
+    assert verdict["kind"] == "too_few" and verdict["held_out"] == 4 and verdict["digits"] == 4
+    assert verdict["sentence"].startswith("Too few drawings to tell: 4 of your drawings are held")
+    assert "1 of digit 1, 1 of digit 3, 1 of digit 7, 1 of digit 8" in verdict["sentence"]
+    assert "generalised" not in verdict["sentence"].replace("whether it generalised", "")
+    assert result["counts"] == info["counts"]
+
+
+def test_enough_held_out_drawings_give_a_verdict_with_the_counts(app, subset):
+    pixels, labels = _drawings(subset, {d: 8 for d in range(5)})  # 2 of each held out
+    app.start_finetune(pixels, labels, epochs=1)
+    verdict = app.finetune_result()["verdict"]
+    assert verdict["held_out"] == 10 and verdict["digits"] == 5
+    assert verdict["held_out_per_digit"] == [2, 2, 2, 2, 2, 0, 0, 0, 0, 0]
+    assert verdict["kind"] in {"generalised", "unchanged", "worse"}
+    assert "the 10 drawings of yours it never trained on (2 of digit 0," in verdict["sentence"]

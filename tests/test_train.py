@@ -137,3 +137,104 @@ def test_seeded_runs_are_identical_and_seeds_differ(rng):
 
     assert run(1) == run(1)
     assert run(1) != run(2)
+
+
+def _digits(subset, n=2000):
+    test = (subset.test.images()[:500], subset.test.labels[:500])
+    return subset.train.images()[:n], subset.train.labels[:n], test
+
+
+def test_a_run_at_learning_rate_50_did_not_learn_and_suggests_a_smaller_rate(subset):
+    x, y, test = _digits(subset)
+    s = Settings.from_dict({"hidden": [16], "epochs": 2, "lr": 50})
+    trainer = Trainer(s.build(), s, x, y, test)
+    progress = trainer.run()
+    assert progress["done"] and not progress["diverged"]
+    verdict = progress["verdict"]
+    assert verdict["learned"] is False and verdict["cause"] == "learning rate"
+    assert verdict["suggestion"] == {"lr": 0.001}
+    assert "close to the 10.0% of guessing" in verdict["reason"]
+    assert verdict["message"].startswith("The run did not learn.")
+
+
+def test_a_normal_run_learned(subset):
+    x, y, test = _digits(subset)
+    s = Settings.from_dict({"hidden": [16], "epochs": 2, "lr": 0.003})
+    trainer = Trainer(s.build(), s, x, y, test)
+    first = trainer.run(max_batches=3)
+    assert first["verdict"] is None, "no verdict before the run ends"
+    verdict = trainer.run()["verdict"]
+    assert verdict["learned"] is True and verdict["cause"] is None and verdict["suggestion"] is None
+
+
+@pytest.mark.parametrize(
+    ("settings", "cause", "suggestion"),
+    [
+        ({"loss": "mse", "output": "softmax", "optimizer": "sgd", "lr": 0.1},
+         "loss/output pairing", {"loss": "cross_entropy", "output": "softmax"}),
+        ({"init": "normal"}, "initialisation", {"init": "he"}),
+        ({"lr": 1e-6}, "learning rate", {"lr": 1e-5}),
+    ],
+)  # fmt: skip
+def test_the_verdict_names_the_likely_cause(subset, settings, cause, suggestion):
+    x, y, test = _digits(subset)
+    s = Settings.from_dict({"hidden": [16], "epochs": 1, **settings})
+    trainer = Trainer(s.build(), s, x, y, test)
+    verdict = trainer.run()["verdict"]
+    assert (verdict["learned"], verdict["cause"], verdict["suggestion"]) == (
+        False,
+        cause,
+        suggestion,
+    )
+
+
+def test_a_diverged_run_carries_a_learning_rate_verdict(rng):
+    x, y = _toy(rng)
+    s = Settings.from_dict(
+        {"hidden": [32], "activation": "identity", "output": "identity", "loss": "mse",
+         "optimizer": "sgd", "lr": 50, "epochs": 20, "batch_size": 32}
+    )  # fmt: skip
+    progress = Trainer(s.build(), s, x, y).run()
+    assert progress["diverged"]
+    assert progress["verdict"]["learned"] is False and progress["verdict"]["suggestion"] == {
+        "lr": 5.0
+    }
+
+
+def _curves(trainer: Trainer, slicing) -> tuple[list, list]:
+    losses, epochs = [], []
+    while not trainer.done:
+        progress = slicing(trainer)
+        losses += list(progress["losses"])
+        epochs += progress["epochs"]
+    return losses, epochs
+
+
+def test_the_same_seed_gives_the_same_curves_however_the_run_is_sliced(rng):
+    """Epoch training accuracy is counted per batch, so slice boundaries cannot change it."""
+    x, y = _toy(rng, n=300)  # 10 batches of 32 a epoch, the last one 12 examples
+    test = (x[:64], y[:64])
+    s = Settings.from_dict({"hidden": [8], "epochs": 3, "batch_size": 32, "lr": 0.003})
+    one = _curves(Trainer(s.build(), s, x, y, test), lambda t: t.run())
+    sizes = iter([1, 7, 2, 9, 3, 4, 1, 5] * 4)
+    uneven = _curves(Trainer(s.build(), s, x, y, test), lambda t: t.run(max_batches=next(sizes)))
+    timed = _curves(Trainer(s.build(), s, x, y, test), lambda t: t.run(max_seconds=0.0))
+    assert one == uneven == timed
+    losses, epochs = one
+    assert len(losses) == 30 and [e["epoch"] for e in epochs] == [1, 2, 3]
+    assert all(0 <= e["train_accuracy"] <= 1 and e["test_accuracy"] is not None for e in epochs)
+    assert epochs[0]["loss"] == pytest.approx(np.mean(losses[:10]))
+
+
+def test_written_forms_add_ink_only_to_the_chosen_ones_and_sevens():
+    from pycore.augment import written_forms
+
+    rng = np.random.default_rng(0)
+    images = np.zeros((30, 784), np.float32)
+    images.reshape(30, 28, 28)[:, 6:22, 13:15] = 1.0  # a bare vertical stroke
+    labels = np.array([1, 7, 3] * 10)
+    out = written_forms(images, labels, rng, 1.0)
+    added = (out - images).reshape(30, -1).sum(axis=1)
+    assert np.all(added[labels != 3] > 2) and np.all(added[labels == 3] == 0)
+    assert np.all(out >= images) and out.max() <= 1.0
+    assert np.array_equal(written_forms(images, labels, rng, 0.0), images)

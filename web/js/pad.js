@@ -3,6 +3,10 @@
 // moves further, Space puts the pen down or lifts it, Escape lifts it). The ink is white with a
 // round pen; readInk() returns its alpha channel, 0..255 row by row, which is what pycore reads.
 //
+// The keyboard cursor and the focus ring show only when the keyboard is in use: a stroke with a
+// mouse, finger or pen focuses the canvas (so Enter and Delete work next) with
+// canvas[data-input="pointer"], which hides the ring (app.css); a key press makes it "keyboard".
+//
 // Callbacks: onInk() after every change of the ink, onStroke(source) when a stroke ends (source
 // "pointer" on release, "keyboard" when Space lifts the pen), onKey(event) for any other key,
 // returning true when it handled the key.
@@ -72,6 +76,7 @@ function listenPointer(canvas, cursor, pad, { onInk, onStroke }) {
     if (active !== null || (e.pointerType === "mouse" && e.button !== 0)) return;
     active = e.pointerId;
     canvas.setPointerCapture(e.pointerId);
+    canvas.dataset.input = "pointer";
     cursor.hidden = true;
     last = point(e);
     pad.dot(last);
@@ -116,12 +121,13 @@ function listenKeyboard(canvas, cursor, penState, pad, { onInk, onStroke, onKey 
     place();
   };
   canvas.addEventListener("focus", () => {
-    if (canvas.matches(":focus-visible")) {
+    if (canvas.dataset.input !== "pointer" && canvas.matches(":focus-visible")) {
       cursor.hidden = false;
       place();
     }
   });
   canvas.addEventListener("blur", () => {
+    delete canvas.dataset.input;
     cursor.hidden = true;
     penUp();
   });
@@ -151,6 +157,7 @@ function listenKeyboard(canvas, cursor, penState, pad, { onInk, onStroke, onKey 
       return;
     }
     e.preventDefault();
+    canvas.dataset.input = "keyboard";
     cursor.hidden = false;
     place();
   });

@@ -4,17 +4,29 @@
 //   page -> worker  {id, method, params}        call an App method (or a training control) by name
 //   worker -> page  {id, ok: true, result}      one reply per request, in request order
 //                   {id, ok: false, error, field?}
-//                   {type: "progress", stage, percent}          while loading
+//                   {type: "progress", stage, snapshot?}        a start-up stage begins (STAGES in
+//                                                               boot-helpers.js: names and bar)
 //                   {type: "ready", info} | {type: "fatal", message}
+//                   {type: "data", ok, result?, error?, timings} the 10,000 digits arrived (after ready)
 //                   {type: "train", kind, state, progress?}     after every training slice
+//                   {type: "dead", message}                     Pyodide failed fatally (see isFatal)
 //                   (kind is "train" or "finetune": which command started the run)
 // Python is synchronous, so requests queue up and run one at a time; training runs in slices of
 // about SLICE_SECONDS between requests, which is how pause/stop/step and predictions get through.
+//
+// Start-up does at once what it can: the model, the digits, the lock file and the wheels are
+// downloaded while the interpreter starts (from this browser's snapshot of it when there is one,
+// snapshot.js). "ready" comes once the network can answer a drawing; the digits are read into
+// pycore after that, and the calls that need them (NEEDS_DIGITS) wait for them.
 
 import { loadPyodide } from "../pyodide/pyodide.mjs";
+import { startPyodide } from "./snapshot.js";
 
 const BASE = new URL("../", import.meta.url);
 const SLICE_SECONDS = 0.06;
+// The Pyodide in ../pyodide/ (scripts/build_site.py pins it); part of the snapshot's key.
+const PYODIDE_VERSION = "0.27.7";
+const STARTED = performance.now();
 
 // The App methods the page calls, and nothing else (pycore.worker_api.call checks its own list too).
 const APP_METHODS = new Set([
@@ -23,6 +35,11 @@ const APP_METHODS = new Set([
   "self_check", "model_snapshot",
 ]);
 const TRAIN_METHODS = new Set(["train_start", "train_finetune", "train_pause", "train_resume", "train_step", "train_stop"]);
+// The calls that read the 10,000 digits: they wait until the digits are in pycore.
+const NEEDS_DIGITS = new Set([
+  "test_digit", "evaluate", "trace_lesson", "trace_digit", "my_digits_accuracy", "self_check",
+  "train_start", "train_finetune",
+]);
 
 let pyodide = null;
 let app = null;
@@ -30,6 +47,9 @@ let pyCall = null;
 const queue = [];
 let pumping = false;
 let bootFailed = false;
+// The digits: "loading", "ready" or a message saying why they could not be loaded.
+let digits = "loading";
+const heldForDigits = [];
 // Training state: "idle" (no run), "running", "paused", "done", "diverged", "stopped".
 const training = { state: "idle", kind: "train" };
 
@@ -37,8 +57,8 @@ function post(message, transfer = []) {
   self.postMessage(message, transfer);
 }
 
-function progress(stage, percent) {
-  post({ type: "progress", stage, percent: Math.round(percent) });
+function progress(stage, extra = {}) {
+  post({ type: "progress", stage, ...extra });
 }
 
 // Every ArrayBuffer under `value`, once each, so large typed arrays move instead of being copied.
@@ -60,6 +80,7 @@ function toJs(proxy) {
 
 // Call one App method; returns {ok, result} or {ok: false, error, field}.
 function callApp(method, params) {
+  if (brokenForTest) throw new RangeError("Maximum call stack size exceeded (simulated by the test hook)");
   const kwargs = pyodide.toPy(params || {});
   try {
     return toJs(pyCall(app, method, kwargs));
@@ -139,49 +160,116 @@ async function fetchBytes(path, what) {
   return new Uint8Array(buffer);
 }
 
+// Downloads started before the interpreter asks for them: fetch() calls for exactly these URLs
+// get the response already on its way (same URL, same integrity check), once.
+const early = new Map();
+const plainFetch = self.fetch.bind(self);
+self.fetch = (input, init) => {
+  const url = input instanceof Request ? input.url : String(input);
+  const response = early.get(url);
+  if (response) {
+    early.delete(url);
+    return response;
+  }
+  return plainFetch(input, init);
+};
+
+function fetchEarly(url, init) {
+  const response = plainFetch(url, init);
+  response.catch(() => {});
+  early.set(url, response);
+}
+
+// The wheels pycore needs, fetched beside the runtime with the sha256 the lock records.
+async function prefetchWheels(names) {
+  try {
+    const lockURL = new URL("pyodide/pyodide-lock.json", BASE).href;
+    const lock = await (await plainFetch(lockURL)).json();
+    for (const name of names) {
+      const entry = lock.packages[name];
+      if (!entry) continue;
+      const hex = entry.sha256.match(/../g).map((h) => String.fromCharCode(parseInt(h, 16))).join("");
+      fetchEarly(new URL(`pyodide/${entry.file_name}`, BASE).href, { integrity: `sha256-${btoa(hex)}` });
+    }
+  } catch (err) {
+    // loadPackage fetches them itself and reports any error.
+  }
+}
+
+async function siteVersion() {
+  const response = await plainFetch(new URL("manifest.json", BASE));
+  if (!response.ok) throw new Error(`manifest.json: ${response.status}`);
+  return (await response.json()).version;
+}
+
+const ms = (t) => Math.round(t);
+
 async function boot() {
-  const started = performance.now();
-  progress("Loading Python runtime", 2);
-  // Start the downloads of the digits and the model at once, beside the runtime.
-  const data = fetchBytes("data/mnist-subset.npz", "the digit file");
+  const started = STARTED;
+  const timings = {};
+  // Everything that does not need Python starts now, beside the runtime.
   const model = fetchBytes("models/default.npz", "the pretrained model");
-  data.catch(() => {});
+  const data = fetchBytes("data/mnist-subset.npz", "the digit file");
   model.catch(() => {});
-  pyodide = await loadPyodide({
-    indexURL: new URL("pyodide/", BASE).href,
-    stdout: () => {},
-    stderr: (line) => console.warn(line),
-  });
-  const timings = { runtime_ms: performance.now() - started };
-  progress("Loading numpy", 55);
-  await loadPackages(["numpy"]);
-  timings.numpy_ms = performance.now() - started;
-  progress("Loading pycore", 75);
-  await loadPackages(["pycore"]);
-  timings.pycore_ms = performance.now() - started;
-  progress("Downloading digits and model", 82);
-  const [dataBytes, modelBytes] = await Promise.all([data, model]);
-  progress("Preparing the network", 90);
+  data.catch(() => {});
+  const wheels = prefetchWheels(["numpy", "pycore"]);
+  const indexURL = new URL("pyodide/", BASE).href;
+  const { pyodide: py, snapshot } = await startPyodide(
+    loadPyodide,
+    PYODIDE_VERSION,
+    { indexURL, stdout: () => {}, stderr: (line) => console.warn(line) },
+    { site: siteVersion(), onStage: (stage) => progress(stage) },
+  );
+  pyodide = py;
+  timings.snapshot = snapshot;
+  timings.runtime_ms = ms(performance.now() - started);
+  progress("packages");
+  await wheels;
+  timings.wheels_ms = ms(performance.now() - started);
+  await loadPackages(["numpy", "pycore"]);
+  timings.packages_ms = ms(performance.now() - started);
+  progress("network");
   // pycore.worker_api turns every exception into a short message for a person (never a
   // traceback) and keeps a bad setting's field name; CPython tests it.
   const api = pyodide.pyimport("pycore.worker_api");
   pyCall = api.call.copy();
   const makeApp = api.make_app.copy();
+  const modelBytes = await model;
+  timings.model_ms = ms(performance.now() - started);
   try {
-    app = makeApp(dataBytes, modelBytes);
+    app = makeApp(null, modelBytes);
   } catch (err) {
-    throw new Error(`The digit file or the pretrained model could not be read: ${humanLoadError(err)}`);
+    throw new Error(`The pretrained model could not be read: ${humanLoadError(err)}`);
   } finally {
     makeApp.destroy();
     api.destroy();
   }
   const info = callApp("info", {});
   if (!info.ok) throw new Error(info.error);
-  timings.ready_ms = performance.now() - started;
-  info.result.timings = Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v)]));
+  timings.ready_ms = ms(performance.now() - started);
+  info.result.timings = { ...timings };
   info.result.versions.pyodide = pyodide.version;
-  progress("Ready", 100);
   post({ type: "ready", info: info.result });
+  // The digits follow, between requests: a drawing made now is answered first.
+  data.then(
+    (bytes) => queue.unshift({ attach: bytes, timings }),
+    (err) => queue.unshift({ attach: null, error: err.message, timings }),
+  ).then(pump);
+}
+
+// Read the digits into pycore, then let the calls that waited for them through.
+function attachDigits({ attach, error, timings }, started) {
+  let outcome;
+  if (attach) {
+    outcome = callApp("attach_data", { data: attach });
+    if (!outcome.ok) outcome.error = `The digit file could not be read: ${outcome.error}`;
+  } else {
+    outcome = { ok: false, error };
+  }
+  digits = outcome.ok ? "ready" : outcome.error;
+  timings.data_ms = ms(performance.now() - started);
+  post({ type: "data", ok: outcome.ok, result: outcome.result, error: outcome.error, timings: { ...timings } });
+  queue.push(...heldForDigits.splice(0));
 }
 
 function reply(id, outcome) {
@@ -195,8 +283,46 @@ function trainEvent(progressResult) {
   post(message, progressResult ? [...buffersOf(progressResult)] : []);
 }
 
+// A failure below Python (a JavaScript stack overflow, a WebAssembly trap) leaves Pyodide unusable:
+// every later call answers "Pyodide already fatally failed". The page hears of it once ("dead"),
+// says so and offers Retry, which starts a new worker.
+const FATAL = /fatally failed|Maximum call stack|RangeError|unreachable|memory access out of bounds/i;
+let dead = false;
+// Test hook (the worker's URL has ?testhooks=1): "test_fatal" breaks Pyodide as a fatal error would.
+const TEST_HOOKS = new URL(self.location.href).searchParams.get("testhooks") === "1";
+let brokenForTest = false;
+let failSliceForTest = false; // "test_fail_slice": the next training slice fails before its first batch
+
+function isFatal(err) {
+  return err instanceof RangeError || FATAL.test(String((err && err.message) || err));
+}
+
+function die(err) {
+  dead = true;
+  training.state = "idle";
+  const why = String((err && err.message) || err).split("\n")[0].slice(0, 200);
+  post({ type: "dead", message: `The page's Python failed fatally (${why}) and cannot run any more. Your digits are kept.` });
+}
+
+function breakForTest() {
+  try {
+    pyodide._api.fatal_error(new RangeError("Maximum call stack size exceeded (simulated by the test hook)"));
+  } catch (err) {
+    // An older or newer Pyodide without this internal: the flag below breaks every call instead.
+  }
+  brokenForTest = true;
+  return { ok: true, result: null };
+}
+
 function runSlice(options) {
-  const outcome = callApp("train_slice", options);
+  let outcome;
+  try {
+    outcome = failSliceForTest ? { ok: false, error: "The first batch failed (simulated by the test hook)." } : callApp("train_slice", options);
+    failSliceForTest = false;
+  } catch (err) {
+    if (isFatal(err)) return die(err);
+    outcome = { ok: false, error: humanLoadError(err) };
+  }
   if (!outcome.ok) {
     training.state = "stopped";
     post({ type: "train", kind: training.kind, state: "stopped", error: outcome.error });
@@ -256,10 +382,19 @@ function handleTraining(method, params) {
 }
 
 function handle(request) {
+  if ("attach" in request) return attachDigits(request, STARTED);
   const { id, method, params } = request;
+  if (NEEDS_DIGITS.has(method) && digits !== "ready") {
+    if (digits === "loading") heldForDigits.push(request);
+    else reply(id, { ok: false, error: digits });
+    return;
+  }
+  if (dead) return reply(id, { ok: false, error: "The page's Python has failed: press Retry to start it again." });
   let outcome;
   try {
-    if (TRAIN_METHODS.has(method)) outcome = handleTraining(method, params || {});
+    if (method === "test_fatal" && TEST_HOOKS) outcome = breakForTest();
+    else if (method === "test_fail_slice" && TEST_HOOKS) outcome = { ok: true, result: (failSliceForTest = true) };
+    else if (TRAIN_METHODS.has(method)) outcome = handleTraining(method, params || {});
     else if (APP_METHODS.has(method)) {
       outcome = callApp(method, params || {});
       // A new or reset model ends any training run.
@@ -270,6 +405,10 @@ function handle(request) {
     } else outcome = { ok: false, error: `The worker has no command called "${method}".` };
   } catch (err) {
     outcome = { ok: false, error: humanLoadError(err) };
+    if (isFatal(err)) {
+      reply(id, outcome);
+      return die(err);
+    }
   }
   reply(id, outcome);
 }
@@ -291,7 +430,7 @@ async function pump() {
   try {
     for (;;) {
       if (queue.length) handle(queue.shift());
-      else if (training.state === "running") runSlice({ max_seconds: SLICE_SECONDS });
+      else if (training.state === "running" && !dead) runSlice({ max_seconds: SLICE_SECONDS });
       else break;
       await nextTask();
     }

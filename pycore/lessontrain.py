@@ -3,8 +3,9 @@
 ``python -m pycore lesson weight-height`` trains the 2-2-1 network on the four people for 1000
 epochs (each epoch one step per person, in the text's order) and then predicts Emily and Frank.
 A :class:`LessonRun` does the same, a slice of epochs at a time, so the page can draw the loss
-falling; for the same settings its numbers are the CLI's, to the last bit (the same network, the
-same steps, the same order). It keeps the parameters at the start of every epoch, so the
+falling; for the same settings its numbers are the CLI's (the same network, the same steps, the
+same order): to the last bit in one Python, and as printed in the browser, whose ``exp`` may
+round the last bit of a float differently from the CPython build's. It keeps the parameters at the start of every epoch, so the
 step-through can open at epoch k, sample n (:meth:`LessonRun.replay`) without training again.
 
 Three lessons train (:data:`COURSES`): ``weight-height``; ``network``, the 2-2-1 network of the

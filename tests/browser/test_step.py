@@ -64,6 +64,18 @@ def outlive_player_timer(pg, ms: int) -> None:
     pg.evaluate("(ms) => new Promise((resolve) => setTimeout(resolve, ms))", ms)
 
 
+def diagram_lines(pg) -> list[str]:
+    """The lines of text the diagram shows (not its hover titles)."""
+    return pg.evaluate(
+        "() => [...document.querySelectorAll('svg.step-diagram text')].map((t) => t.firstChild.nodeValue)"
+    )
+
+
+def full_precision(pg) -> None:
+    """Tick "Full precision": the numbers are then every digit of the float, not 4 figures."""
+    pg.locator("[data-testid=step-full]").check()
+
+
 def open_step(pg, site, hash_: str) -> None:
     pg.goto(f"{site}/{hash_}")
     wait_ready(pg)
@@ -74,6 +86,7 @@ def test_network_lesson_from_the_nav_shows_the_output_and_hand_derived_gradients
     page.click("[data-testid=lesson-network]")
     page.locator("[data-testid=step-view] .step-title").wait_for(timeout=60_000)
     assert "Step 1 of 14" in title(page)
+    full_precision(page)
     lr = float(page.locator("[data-testid=step-lr]").input_value())
 
     # The 2-2-1 network of the lesson: every neuron has w = [0, 1], b = 0; x = [2, 3]; target 1.
@@ -121,6 +134,7 @@ def test_a_lesson_step_opens_from_its_url_with_the_exact_numbers(context, site):
     pg = context.new_page()
     open_step(pg, site, "#/step/lesson/network/step/4")
     assert "Step 4 of 14: Layer 2: activation (sigmoid)" in title(pg)
+    full_precision(pg)
     assert "0.7216325609518421" in pg.inner_text("[data-testid=step-view]")
     assert pg.locator("[data-testid=step-prev]").is_enabled()
 
@@ -230,6 +244,7 @@ def test_held_out_digit_losses_before_and_after_the_update_match_cpython(context
     pg.fill("[data-testid=step-lr]", "0.05")
     pg.click("[data-testid=step-apply]")
     wait_text(pg, ".step-about", f"digit #{index}")
+    full_precision(pg)
     pg.locator("[data-testid=step-view]").focus()
     pg.keyboard.press("End")
     shown_before = numbers(pg, "loss")[0]
@@ -317,3 +332,38 @@ def test_drawing_steps_through_with_the_chosen_label(page):
     page.locator("[data-testid=step-view]").focus()
     page.keyboard.press("End")
     assert np.isfinite(numbers(page, "loss_after")[0])
+
+
+def test_numbers_have_4_figures_and_the_exact_float_on_focus_and_with_full_precision(context, site):
+    pg = context.new_page()
+    open_step(pg, site, "#/step/lesson/network/step/4")
+    dd = pg.locator("[data-testid=step-view] [data-tensor='forward.1.a'] dd")
+    assert numbers(pg, "forward.1.a") == [0.7216]
+    assert "0.7216325609518421" in dd.get_attribute("title")
+    dd.focus()
+    assert "0.7216325609518421" in dd.inner_text()
+    # The diagram and the equation with the numbers use the same 4 figures.
+    assert "a = 0.7216" in diagram_lines(pg)
+    assert "0.7216" in pg.inner_text(".step-numeric")
+    assert "0.7216325609518421" not in pg.inner_text(".step-numeric")
+    full_precision(pg)
+    assert "a = 0.7216325609518421" in diagram_lines(pg)
+    assert "0.7216325609518421" in pg.inner_text(".step-numeric")
+    # The mse lesson's loss after its update is 0.41000000000000003: 0.41 unless asked.
+    pg.locator("[data-testid=step-full]").uncheck()
+    pg.goto(f"{site}/#/step/lesson/mse/step/8")
+    wait_text(pg, ".step-title", "Step 8 of")
+    assert numbers(pg, "loss_after") == [0.41]
+    assert "-0" not in re.sub(r"-0\.\d", "", pg.inner_text("[data-testid=step-view]"))
+
+
+def test_the_form_shows_the_loss_each_sample_really_uses(context, site):
+    pg = context.new_page()
+    open_step(pg, site, "#/step/lesson/network")
+    assert pg.locator("#step-loss").input_value() == "mse"
+    assert pg.locator("#step-loss").is_disabled()
+    assert "mean squared error" in pg.inner_text("#step-loss-hint")
+    pg.select_option("#step-source", "lesson:mnist-784-10-10")
+    assert pg.locator("#step-loss").input_value() == "cross_entropy"
+    pg.select_option("#step-source", "digit")
+    assert pg.locator("#step-loss").is_enabled()

@@ -14,7 +14,7 @@ test("short keeps 4 significant digits and switches to exponents for tiny and hu
   assert.equal(short(0.123456), "0.1235");
   assert.equal(short(0), "0");
   assert.equal(short(0.00001234), "1.234e-5");
-  assert.equal(short(12345678), "1.235e+7");
+  assert.equal(short(12345678), "1.235e7");
 });
 
 test("shapes, rows, columns and the largest magnitude", () => {

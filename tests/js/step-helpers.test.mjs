@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  FALLBACK_LR, capitalised, clampStep, defaultLoss, defaultLr, keyAction, keyNumbers, lossText, moveTarget, parseArgs,
+  FALLBACK_LR, capitalised, formLoss, clampStep, defaultLoss, defaultLr, keyAction, keyNumbers, lossText, moveTarget, parseArgs,
   playDelay, readIndex, readLr, sourceCaption, sourceSegments, sourceValue, statusText, stepHash, tensorValue,
   traceKey, traceRequest, traceableLessons, visibleFields,
 } from "../../web/js/step-helpers.js";
@@ -121,9 +121,14 @@ test("the status line names the sample, the network and the loss in running text
   assert.equal(statusText(TRACE, { mse: "Mean squared error" }), "x = [2, 3], target 1 · network 2-1 (sigmoid) · loss: mean squared error · η = 0.1 · float64");
 });
 
-test("tensor values are written in full, or counted when they are too many", () => {
-  assert.deepEqual(tensorValue(TRACE, "x", true), { value: "[[2, 3]]", shape: [1, 2] });
-  assert.deepEqual(tensorValue(TRACE, "loss", true), { value: "0.25", shape: [] });
+test("tensor values are written short and exact, or counted when they are too many", () => {
+  assert.deepEqual(tensorValue(TRACE, "x", true), { value: "[[2, 3]]", exact: "[[2, 3]]", shape: [1, 2] });
+  assert.deepEqual(tensorValue(TRACE, "loss", true), { value: "0.25", exact: "0.25", shape: [] });
+  const odd = { ...TRACE, loss: 0.41000000000000003, tensors: { ...TRACE.tensors, v: { shape: [2], data: Float64Array.from([-0, 1e-7 / 3]) } } };
+  assert.deepEqual(tensorValue(odd, "loss", true), { value: "0.41", exact: "0.41000000000000003", shape: [] });
+  assert.equal(tensorValue(odd, "loss", true, true).value, "0.41000000000000003");
+  // One notation per tensor, and no -0.
+  assert.equal(tensorValue(odd, "v", true).value, "[0, 3.333e-8]");
   assert.equal(tensorValue(TRACE, "big", false).value, "20 values (shown in the picture)");
   assert.equal(tensorValue(TRACE, "big", true).value.split(",").length, 20);
   assert.equal(keyNumbers(TRACE, { outputs: ["forward.0.a", "loss"] }), "a1 = 0.5; L = 0.25");
@@ -148,4 +153,25 @@ test("keys and moves of the player", () => {
   assert.equal(clampStep(-1, 14), 0);
   assert.equal(playDelay("500", false), 500);
   assert.equal(playDelay("500", true), 750);
+});
+
+test("a lesson step replayed from training has its epoch in the URL, and digits of My digits their id", () => {
+  const replay = { kind: "lesson", name: "neuron", sample: 0, epoch: 12 };
+  const hash = stepHash(replay, 2, LESSONS);
+  assert.equal(hash, "#/step/lesson/neuron/0/epoch/12/step/3");
+  const args = hash.replace("#/step/", "").split("/");
+  assert.deepEqual(parseArgs(args, LESSONS), { source: replay, step: 2 });
+  assert.deepEqual(traceRequest(replay, { lr: 5 }), ["trace_lesson", { name: "neuron", sample: 0, epoch: 12 }]);
+  assert.deepEqual(parseArgs(["mine", "7"], LESSONS), { source: { kind: "mine", id: 7 }, step: null });
+  assert.equal(stepHash({ kind: "mine", id: 7 }, 0, LESSONS), "#/step/mine/7/step/1");
+  const [, params] = traceRequest({ kind: "mine", id: 7 }, { lr: 0.1, loss: "mse", label: "" }, { pixels: new Uint8Array(784), width: 28, height: 28, label: 4 });
+  assert.equal(params.label, 4);
+  assert.deepEqual(parseArgs(["train", "weight-height"], LESSONS), { source: null, step: null, train: "weight-height" });
+});
+
+test("the form shows the loss a lesson really uses, and the chosen one for digits", () => {
+  const lessons = [{ name: "neuron", loss: "mse" }, { name: "mnist-784-10-10", loss: "cross_entropy" }];
+  assert.equal(formLoss("lesson:neuron", lessons, "cross_entropy"), "mse");
+  assert.equal(formLoss("lesson:mnist-784-10-10", lessons, "mse"), "cross_entropy");
+  assert.equal(formLoss("digit", lessons, "mse"), "mse");
 });

@@ -2,27 +2,16 @@
 //
 // A trace (pycore.worker_api.App.trace_lesson / trace_digit) holds `tensors`, a map from names
 // such as "forward.0.W" to {shape, data} with `data` a flat typed array in row-major order.
+// Numbers are written by numfmt.js, the page's one number formatter.
 
-/** The float64 value exactly as Python's repr prints it (JS gives the same shortest round trip). */
-export function full(value, dtype = "float64") {
-  if (!Number.isFinite(value)) return String(value);
-  if (dtype === "float32") {
-    // The shortest decimal that reads back as the same float32, as NumPy prints a float32.
-    for (let p = 1; p <= 9; p++) {
-      const text = value.toPrecision(p);
-      if (Math.fround(Number(text)) === Math.fround(value)) return String(Number(text));
-    }
-  }
-  return String(value);
-}
+import { exact, fmt, tex } from "./numfmt.js";
 
-/** A short form for diagrams and legends: 4 significant digits. */
+/** The exact float as text (Python's repr; float32 as NumPy prints it): numfmt.js's `exact`. */
+export const full = exact;
+
+/** A short form for diagrams and legends, 4 significant figures: numfmt.js's `fmt`. */
 export function short(value, digits = 4) {
-  if (!Number.isFinite(value)) return String(value);
-  if (value === 0) return "0";
-  const abs = Math.abs(value);
-  if (abs < 1e-4 || abs >= 1e6) return value.toExponential(digits - 1);
-  return String(Number(value.toPrecision(digits)));
+  return fmt(value, { digits });
 }
 
 export function shapeText(shape) {
@@ -129,11 +118,10 @@ export function typeset(node, latex, display = true) {
 
 /** LaTeX for a number at full precision (negative numbers in braces so "- -1" cannot happen). */
 export function texNum(value, dtype) {
-  const text = full(value, dtype);
-  return value < 0 || Object.is(value, -0) ? `{${text}}` : text;
+  return tex(value, { full: true, dtype, notation: "fixed" });
 }
 
-/** A bmatrix of numbers given as rows. */
+/** A bmatrix of numbers given as rows, at full precision. */
 export function texMatrix(matrix, dtype) {
   const body = matrix.map((row) => row.map((v) => texNum(v, dtype)).join(" & ")).join(" \\\\ ");
   return `\\begin{bmatrix} ${body} \\end{bmatrix}`;

@@ -5,8 +5,12 @@
 //   {kind: "lesson", name, sample}   a lesson's tiny network (sample: a person, a held-out digit)
 //   {kind: "digit", index}           a held-out digit through the current model ("random" allowed)
 //   {kind: "drawing"}                the drawing of the Draw view
+//   {kind: "mine", id}               a digit of My digits (its record's id), with its own label
+// A lesson source with `epoch` (1-based) is the step on `sample` in that epoch of the lesson's
+// training (App.trace_lesson(epoch=...)), with that training's learning rate.
 
-import { full, rows, shapeText, tensorName } from "./step-format.js";
+import { rows, shapeText, tensorName } from "./step-format.js";
+import { exact, fmt, fmtAll, notationFor } from "./numfmt.js";
 
 export const PHASES = { forward: "Forward", loss: "Loss", backward: "Backward", update: "Update", after: "After" };
 export const SPEEDS = [["2500", "Slow"], ["1200", "Normal"], ["500", "Fast"]];
@@ -24,20 +28,31 @@ export function findLesson(lessons, name) {
   return lessons.find((lesson) => lesson.name === name) || null;
 }
 
-/** Parse the URL segments after "step" into a source and a 0-based step (or null). */
+/** Remove `name`, VALUE from the segments and return VALUE as a whole number (or null). */
+function takeNumber(parts, name) {
+  const at = parts.indexOf(name);
+  if (at < 0) return null;
+  const n = Number.parseInt(parts[at + 1], 10);
+  parts.splice(at, 2);
+  return Number.isFinite(n) ? n : null;
+}
+
+/**
+ * Parse the URL segments after "step" into a source, a 0-based step (or null) and, for
+ * #/step/train/NAME, the lesson whose training to show (`train`).
+ */
 export function parseArgs(args, lessons) {
   const parts = [...args];
-  let step = null;
-  const at = parts.indexOf("step");
-  if (at >= 0) {
-    const n = Number.parseInt(parts[at + 1], 10);
-    if (Number.isFinite(n)) step = Math.max(0, n - 1);
-    parts.splice(at, 2);
-  }
+  const n = takeNumber(parts, "step");
+  const step = n === null ? null : Math.max(0, n - 1);
+  const epoch = takeNumber(parts, "epoch");
   const [kind, a, b] = parts;
+  if (kind === "train" && findLesson(lessons, a)) return { source: null, step, train: a };
   if (kind === "lesson" && findLesson(lessons, a)) {
     const sample = Number.parseInt(b, 10);
-    return { source: { kind: "lesson", name: a, sample: Number.isFinite(sample) && sample >= 0 ? sample : 0 }, step };
+    const source = { kind: "lesson", name: a, sample: Number.isFinite(sample) && sample >= 0 ? sample : 0 };
+    if (epoch !== null && epoch >= 1) source.epoch = epoch;
+    return { source, step };
   }
   if (kind === "digit") {
     if (a === "random") return { source: { kind: "digit", index: "random" }, step };
@@ -45,16 +60,23 @@ export function parseArgs(args, lessons) {
     return { source: { kind: "digit", index: Number.isFinite(index) && index >= 0 ? index : 0 }, step };
   }
   if (kind === "drawing") return { source: { kind: "drawing" }, step };
+  if (kind === "mine") {
+    const id = Number.parseInt(a, 10);
+    if (Number.isFinite(id)) return { source: { kind: "mine", id }, step };
+  }
   return { source: null, step };
 }
 
-/** The URL segments of a source; a lesson's sample appears only when the lesson has samples. */
+/** The URL segments of a source; a lesson's sample appears only when the lesson has samples
+ * (or when it is replayed from a training, whose samples are the course's). */
 export function sourceSegments(source, lessons) {
   if (source.kind === "lesson") {
-    const withSample = Boolean(findLesson(lessons, source.name)?.sample_kind);
-    return ["lesson", source.name, ...(withSample ? [String(source.sample)] : [])];
+    const epoch = source.epoch ? ["epoch", String(source.epoch)] : [];
+    const withSample = Boolean(findLesson(lessons, source.name)?.sample_kind) || epoch.length > 0;
+    return ["lesson", source.name, ...(withSample ? [String(source.sample)] : []), ...epoch];
   }
   if (source.kind === "digit") return ["digit", String(source.index)];
+  if (source.kind === "mine") return ["mine", String(source.id)];
   return ["drawing"];
 }
 
@@ -83,6 +105,12 @@ export function visibleFields(value, lessons) {
     label: value === "drawing",
     loss: !name, // a lesson has its own loss
   };
+}
+
+/** The loss the form shows: a lesson's own (the one its samples really use), else the chosen one. */
+export function formLoss(value, lessons, chosen) {
+  const name = lessonOfValue(value);
+  return (name && findLesson(lessons, name)?.loss) || chosen;
 }
 
 /** The learning rate typed in the form: {value} or {error}. */
@@ -129,15 +157,19 @@ export function defaultLoss(settings) {
 
 /** What identifies a computed trace; a drawing always runs again (it may have changed). */
 export function traceKey(source, { lr, loss, label }) {
-  return JSON.stringify([source, lr, loss, source.kind === "drawing" ? label : null]);
+  return JSON.stringify([source, source.epoch ? null : lr, loss, source.kind === "drawing" ? label : null]);
 }
 
 /** The worker call that computes the trace of a source: [method, params]. */
 export function traceRequest(source, { lr, loss, label }, drawing = null) {
-  if (source.kind === "lesson") return ["trace_lesson", { name: source.name, sample: source.sample, lr }];
+  if (source.kind === "lesson") {
+    if (source.epoch) return ["trace_lesson", { name: source.name, sample: source.sample, epoch: source.epoch }];
+    return ["trace_lesson", { name: source.name, sample: source.sample, lr }];
+  }
   if (source.kind === "digit") return ["trace_digit", { lr, loss, index: source.index }];
   const params = { lr, loss, pixels: drawing.pixels, width: drawing.width, height: drawing.height };
-  if (label !== "" && label !== null && label !== undefined) params.label = Number(label);
+  if (source.kind === "mine") params.label = drawing.label;
+  else if (label !== "" && label !== null && label !== undefined) params.label = Number(label);
   return ["trace_digit", params];
 }
 
@@ -150,7 +182,8 @@ export function lossText(name, lossNames = {}) {
 /** The line above the player: what was traced, through which network, with which settings. */
 export function statusText(trace, lossNames) {
   const network = `network ${trace.sizes.join("-")} (${trace.activations.join(", ")})`;
-  return `${trace.sample} · ${network} · loss: ${lossText(trace.loss_name, lossNames)} · η = ${trace.lr} · ${trace.dtype}`;
+  const loss = trace.loss_label || lossText(trace.loss_name, lossNames);
+  return `${trace.sample} · ${network} · loss: ${loss} · η = ${fmt(trace.lr)} · ${trace.dtype}`;
 }
 
 /** Clamp a step number into the trace. */
@@ -158,16 +191,27 @@ export function clampStep(n, count) {
   return Math.max(0, Math.min(count - 1, n));
 }
 
-/** The value of one tensor of a step as text, with its shape: {value, shape}. */
-export function tensorValue(trace, key, tiny) {
-  if (key === "loss" || key === "loss_after") return { value: full(trace[key], "float64"), shape: [] };
+/** The value of one tensor of a step as text, with its shape: {value, exact, shape}. `value`
+ * has 4 significant figures in one notation (or is exact with `full`); `exact` is exact. */
+export function tensorValue(trace, key, tiny, full = false) {
+  if (key === "loss" || key === "loss_after") {
+    return { value: fmt(trace[key], { full }), exact: exact(trace[key]), shape: [] };
+  }
   const t = trace.tensors[key];
   if (!tiny && t.data.length > 16) {
-    return { value: `${t.data.length.toLocaleString("en-GB")} values (shown in the picture)`, shape: t.shape };
+    const text = `${t.data.length.toLocaleString("en-GB")} values (shown in the picture)`;
+    return { value: text, exact: text, shape: t.shape };
   }
-  const r = rows(t).map((row) => row.map((v) => full(v, trace.dtype)).join(", "));
-  const value = r.length === 1 && t.shape.length < 2 ? `[${r[0]}]` : `[${r.map((x) => `[${x}]`).join(", ")}]`;
-  return { value, shape: t.shape };
+  const notation = notationFor(t.data);
+  const write = (f) => {
+    const r = rows(t).map((row) => row.map(f).join(", "));
+    return r.length === 1 && t.shape.length < 2 ? `[${r[0]}]` : `[${r.map((x) => `[${x}]`).join(", ")}]`;
+  };
+  return {
+    value: write((v) => fmt(v, { notation, full, dtype: trace.dtype })),
+    exact: write((v) => exact(v, trace.dtype)),
+    shape: t.shape,
+  };
 }
 
 /** The numbers a screen reader hears for a step: each output, briefly. */
@@ -176,9 +220,9 @@ export function keyNumbers(trace, step) {
   return step.outputs
     .map((key) => {
       const name = tensorName(key, nLayers).text;
-      if (key === "loss" || key === "loss_after") return `${name} = ${full(trace[key])}`;
+      if (key === "loss" || key === "loss_after") return `${name} = ${fmt(trace[key])}`;
       const t = trace.tensors[key];
-      if (t.data.length <= 4) return `${name} = ${Array.from(t.data, (v) => full(v, trace.dtype)).join(", ")}`;
+      if (t.data.length <= 4) return `${name} = ${fmtAll(t.data).join(", ")}`;
       if (key === `forward.${nLayers - 1}.a` && trace.activations[nLayers - 1] === "softmax") {
         const p = Array.from(t.data);
         const top = p.indexOf(Math.max(...p));

@@ -4,10 +4,14 @@
 // Values appear in the diagram only from the step that computes them on ("?" before), so the
 // diagram fills in as the learner steps forward and backward through the training step.
 
-import { columns, rows, short, texMatrix, texNum } from "./step-format.js";
+import { el } from "./ui.js";
+import { columns, rows } from "./step-format.js";
+import { exact, fmt, fmtAll, numberGroup } from "./numfmt.js";
+import { METRICS, layoutDiagram } from "./step-layout.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const LIMIT = 6; // networks with at most this many neurons per layer are drawn as a diagram
+const SUB = "₀₁₂₃₄₅₆₇₈₉";
 
 export function isTiny(trace) {
   return Math.max(...trace.sizes) <= LIMIT && trace.tensors.x.shape[0] <= 8;
@@ -36,14 +40,20 @@ export function knownAt(trace) {
   return at;
 }
 
-function nodeName(layer, j, sizes) {
+export function nodeName(layer, j, sizes) {
   if (layer === 0) return `x${j + 1}`;
   if (layer === sizes.length - 1) return `o${j + 1}`;
   return sizes.length > 3 ? `h${layer}.${j + 1}` : `h${j + 1}`;
 }
 
-/** What the diagram of step s needs: layout, each tensor's role and its values as text. */
-function diagramContext(trace, s) {
+const sub = (n) => String(n).split("").map((d) => SUB[Number(d)]).join("");
+
+/**
+ * The lines of every card of step s: layers of [{name, role, lines: [{key, text, exact}]}], the
+ * loss card last. A value not computed yet reads "?"; gradients and updates appear once known.
+ * `full` writes every number exactly.
+ */
+export function diagramCards(trace, s, full = false) {
   const { sizes, tensors } = trace;
   const step = trace.steps[s];
   const at = knownAt(trace);
@@ -51,165 +61,176 @@ function diagramContext(trace, s) {
   const outputs = new Set(step.outputs);
   const inputs = new Set(step.tensors.filter((t) => !outputs.has(t)));
   const known = (key) => key in at && at[key] <= s;
-  const colW = 250;
-  const rowH = 150;
-  const width = 120 + colW * (sizes.length - 1) + 230;
-  const height = Math.max(220, Math.max(...sizes) * rowH + 40);
-  return {
-    trace,
-    sizes,
-    tensors,
-    known,
-    colW,
-    width,
-    height,
-    role: (key) => (outputs.has(key) ? "out" : inputs.has(key) ? "in" : ""),
-    // The value(s) of unit j of a (batch, n) tensor, or of element j of a vector.
-    vals: (key, j, n) => {
-      const t = tensors[key];
-      if (!t) return "";
-      if (!known(key)) return "?";
-      if (t.shape.length === 1) return short(t.data[j]);
-      const v = [];
-      for (let r = 0; r < batch; r++) v.push(short(t.data[r * n + j]));
-      return v.length === 1 ? v[0] : `[${v.join(", ")}]`;
-    },
-    pos: sizes.map((n, l) =>
-      Array.from({ length: n }, (_, j) => ({ x: 70 + l * colW, y: height / 2 + (j - (n - 1) / 2) * rowH })),
-    ),
+  const role = (key) => (outputs.has(key) ? "out" : inputs.has(key) ? "in" : "");
+  const d = trace.dtype;
+  // The values of unit j of a (batch, n) tensor, or element `j` of a flat one, as [short, exact].
+  const unit = (key, j, n) => {
+    const t = tensors[key];
+    const flat = n === 0 || t.shape.length === 1;
+    const vs = flat ? [t.data[j]] : Array.from({ length: batch }, (_, r) => t.data[r * n + j]);
+    const short = fmtAll(vs, { full, dtype: d });
+    const ex = vs.map((v) => exact(v, d));
+    return vs.length === 1 ? [short[0], ex[0]] : [`[${short.join(", ")}]`, `[${ex.join(", ")}]`];
+  };
+  const line = (key, label, j, n, always = false) => {
+    if (!tensors[key] || (!always && !known(key))) return null;
+    if (!known(key)) return { key, text: `${label} = ?`, exact: `${label} is not computed yet`, role: role(key) };
+    const [short, ex] = unit(key, j, n);
+    return { key, text: `${label} = ${short}`, exact: `${label} = ${ex}`, role: role(key) };
+  };
+  const layers = sizes.map((n, l) => {
+    const cards = [];
+    for (let j = 0; j < n; j++) {
+      const lines = [];
+      if (l === 0) lines.push(line("x", "x", j, n, true));
+      else {
+        const i = l - 1;
+        const nIn = sizes[l - 1];
+        const weights = (key, label) => Array.from({ length: nIn }, (_, p) => line(key, `${label}${sub(p + 1)}`, j * nIn + p, 0));
+        const fw = (what, always) => line(`forward.${i}.${what}`, what, j, n, always);
+        lines.push(...weights(`forward.${i}.W`, "w"), line(`forward.${i}.b`, "b", j, 0, true), fw("z", true), fw("a", true));
+        lines.push(line(`backward.${i}.da`, "∂L/∂a", j, n), line(`backward.${i}.dz`, "∂L/∂z", j, n));
+        lines.push(...weights(`backward.${i}.dW`, "∂L/∂w"), line(`backward.${i}.db`, "∂L/∂b", j, 0));
+        lines.push(...weights(`update.${i}.W`, "w′"), line(`update.${i}.b`, "b′", j, 0));
+      }
+      const kept = lines.filter(Boolean);
+      const roles = kept.map((x) => x.role);
+      cards.push({ name: nodeName(l, j, sizes), role: roles.includes("out") ? "out" : roles.includes("in") ? "in" : "", lines: kept });
+    }
+    return cards;
+  });
+  const nOut = sizes[sizes.length - 1];
+  const lossLines = [];
+  for (let j = 0; j < nOut; j++) lossLines.push(line("y", nOut > 1 ? `y${sub(j + 1)}` : "y", j, nOut, true));
+  const scalar = (key, label) => {
+    if (!known(key)) return key === "loss" ? { key, text: `${label} = ?`, exact: `${label} is not computed yet`, role: role(key) } : null;
+    return { key, text: `${label} = ${fmt(trace[key], { full })}`, exact: `${label} = ${exact(trace[key])}`, role: role(key) };
+  };
+  lossLines.push(scalar("loss", "L"), scalar("loss_after", "L after"));
+  const kept = lossLines.filter(Boolean);
+  const lossRole = kept.some((x) => x.role === "out") ? "out" : "";
+  layers.push([{ name: "loss", role: lossRole, lines: kept, headW: 68 }]);
+  // Edges take the role of the weights they carry at this step.
+  const edgeRoles = sizes.slice(1).map((_, i) => [`forward.${i}.W`, `backward.${i}.dW`, `update.${i}.W`].map(role).find(Boolean) || "");
+  return { layers, edgeRoles, lossRole: role("loss") };
+}
+
+let measurer = null;
+
+/** A function giving the width in px of a text in the diagram's font. */
+function measureWith(host) {
+  const family = getComputedStyle(host).getPropertyValue("--mono").trim() || "monospace";
+  if (!measurer) measurer = document.createElement("canvas").getContext("2d");
+  const font = `${METRICS.font}px ${family}`;
+  const cache = new Map();
+  return (text) => {
+    if (!cache.has(text)) {
+      measurer.font = font;
+      cache.set(text, Math.ceil(measurer.measureText(text).width) + 1);
+    }
+    return cache.get(text);
   };
 }
 
-/** A text of several lines ([key, text] pairs), each line coloured by its tensor's role. */
-function multiline(dc, x, y, lines, attrs = {}) {
-  const text = svg("text", { x, y, ...attrs });
-  lines.forEach(([key, t], n) => text.append(svg("tspan", { x, dy: n ? "1.2em" : "0", class: dc.role(key) }, t)));
-  return text;
-}
-
-/** The edges with their weights (and, once known, their gradients and updated values). */
-function drawEdges(root, dc) {
-  const { sizes, pos, tensors, known, role } = dc;
-  for (let l = 1; l < sizes.length; l++) {
-    const i = l - 1;
-    const keys = [`forward.${i}.W`, `backward.${i}.dW`, `update.${i}.W`];
-    const cls = keys.map(role).find(Boolean) || "";
-    for (let j = 0; j < sizes[l]; j++) {
-      for (let p = 0; p < sizes[l - 1]; p++) {
-        const a = pos[l - 1][p];
-        const b = pos[l][j];
-        const idx = j * sizes[l - 1] + p;
-        root.append(svg("line", { x1: a.x + 24, y1: a.y, x2: b.x - 24, y2: b.y, class: `edge ${cls}` }));
-        // Near the target where edges fan out from it, near the source where they converge.
-        const t = sizes[l] < sizes[l - 1] ? 0.36 : 0.64;
-        const lx = a.x + (b.x - a.x) * t;
-        const ly = a.y + (b.y - a.y) * t - 6;
-        const label = svg("text", { x: lx, y: ly, class: "edge-label", "text-anchor": "middle" });
-        const lines = [[keys[0], `w=${known(keys[0]) ? short(tensors[keys[0]].data[idx]) : "?"}`]];
-        if (known(keys[1])) lines.push([keys[1], `∂w=${short(tensors[keys[1]].data[idx])}`]);
-        if (known(keys[2])) lines.push([keys[2], `w′=${short(tensors[keys[2]].data[idx])}`]);
-        lines.forEach(([key, text], n) => {
-          label.append(svg("tspan", { x: lx, dy: n ? "1.15em" : "0", class: role(key) }, text));
-        });
-        root.append(label);
+function drawEdges(root, layout, dc) {
+  const R = METRICS.radius;
+  const wideMode = layout.mode === "wide";
+  const { cards } = layout;
+  for (let l = 1; l < cards.length; l++) {
+    const cls = l < cards.length - 1 ? dc.edgeRoles[l - 1] : dc.lossRole;
+    for (const b of cards[l]) {
+      for (const a of cards[l - 1]) {
+        const [x1, y1, x2, y2] = wideMode
+          ? [a.cx + a.headW / 2, a.cy, b.cx - b.headW / 2, b.cy]
+          : [a.cx, a.cy + R, b.cx, b.cy - R];
+        root.append(svg("line", { x1, y1, x2, y2, class: `edge ${cls}` }));
       }
     }
   }
 }
 
-/** The numbers of neuron j of layer l ([key, text] pairs), those not yet computed left out. */
-function neuronLines(dc, l, j) {
-  const { sizes, known, vals } = dc;
-  if (l === 0) return [["x", `x = ${vals("x", j, sizes[0])}`]];
-  const i = l - 1;
-  const lines = [
-    [`forward.${i}.b`, `b = ${vals(`forward.${i}.b`, j, sizes[l])}`],
-    [`forward.${i}.z`, `z = ${vals(`forward.${i}.z`, j, sizes[l])}`],
-    [`forward.${i}.a`, `a = ${vals(`forward.${i}.a`, j, sizes[l])}`],
-  ];
-  for (const [key, text] of [
-    [`backward.${i}.da`, "∂L/∂a"],
-    [`backward.${i}.dz`, "∂L/∂z"],
-    [`backward.${i}.db`, "∂L/∂b"],
-    [`update.${i}.b`, "b′"],
-  ]) {
-    if (known(key)) lines.push([key, `${text} = ${vals(key, j, sizes[l])}`]);
+/** One card: highlight box, head (circle or loss box) with its name, and its lines of values. */
+function drawCard(card, place, onFocus) {
+  const R = METRICS.radius;
+  const exactText = `${card.name}: ${card.lines.map((x) => x.exact).join("; ")}`;
+  const g = svg("g", { class: `card ${card.role}`, tabindex: "0", role: "img", "aria-label": exactText });
+  g.append(svg("rect", { x: place.x - 5, y: place.y - 5, width: place.w + 10, height: place.h + 10, rx: 8, class: "card-box" }));
+  if (card.name === "loss") {
+    g.append(svg("rect", { x: place.cx - place.headW / 2, y: place.cy - R, width: place.headW, height: 2 * R, rx: 8, class: `node ${card.role}` }));
+  } else {
+    g.append(svg("circle", { cx: place.cx, cy: place.cy, r: R, class: `node ${card.role}` }));
   }
-  return lines;
-}
-
-/** "out" if any line is computed at this step, else "in" if any is read, else "". */
-function strongestRole(dc, lines) {
-  const roles = lines.map(([key]) => dc.role(key));
-  return roles.includes("out") ? "out" : roles.includes("in") ? "in" : "";
-}
-
-function drawNeurons(root, dc) {
-  dc.sizes.forEach((n, l) => {
-    for (let j = 0; j < n; j++) {
-      const { x, y } = dc.pos[l][j];
-      const lines = neuronLines(dc, l, j);
-      root.append(svg("circle", { cx: x, cy: y, r: 24, class: `node ${strongestRole(dc, lines)}` }));
-      root.append(svg("text", { x, y: y + 5, "text-anchor": "middle", class: "node-name" }, nodeName(l, j, dc.sizes)));
-      root.append(multiline(dc, x - 30, y + 42, lines, { class: "node-values" }));
-    }
+  g.append(svg("text", { x: place.cx, y: place.cy + 5, "text-anchor": "middle", class: "node-name" }, card.name));
+  card.lines.forEach((line, n) => {
+    const at = place.lines[n];
+    const text = svg("text", { x: at.x, y: at.y, class: `node-values ${line.role}` }, line.text);
+    text.append(svg("title", {}, line.exact));
+    g.append(text);
   });
+  g.append(svg("title", {}, exactText));
+  for (const type of ["focus", "pointerenter"]) g.addEventListener(type, () => onFocus(exactText));
+  return g;
 }
 
-/** The loss, right of the output. */
-function drawLoss(root, dc) {
-  const { sizes, trace, known, vals, role } = dc;
-  const nL = sizes.length;
-  const lx = 70 + (nL - 1) * dc.colW + 110;
-  const ly = dc.height / 2;
-  const lines = [
-    ["y", `y = ${vals("y", 0, sizes[nL - 1])}`],
-    ["loss", `L = ${known("loss") ? short(trace.loss) : "?"}`],
-  ];
-  if (known("loss_after")) lines.push(["loss_after", `L after = ${short(trace.loss_after)}`]);
-  for (const o of dc.pos[nL - 1]) {
-    root.append(svg("line", { x1: o.x + 24, y1: o.y, x2: lx - 34, y2: ly, class: `edge loss-edge ${role("loss")}` }));
-  }
-  const boxRole = lines.map(([k]) => role(k)).includes("out") ? "out" : "";
-  root.append(svg("rect", { x: lx - 34, y: ly - 22, width: 68, height: 44, rx: 8, class: `node ${boxRole}` }));
-  root.append(svg("text", { x: lx, y: ly + 5, "text-anchor": "middle", class: "node-name" }, "loss"));
-  root.append(multiline(dc, lx - 34, ly + 42, lines, { class: "node-values" }));
-}
-
-/** Draw the diagram for step `s` into `host` (replacing what was there). */
-export function renderDiagram(host, trace, s) {
-  const dc = diagramContext(trace, s);
+/**
+ * Draw the diagram of step `s` into `host` (replacing what was there), laid out for the host's
+ * width. `full`: exact numbers. A line under it shows the exact values of the card last hovered
+ * or focused.
+ */
+export function renderDiagram(host, trace, s, full = false) {
+  const dc = diagramCards(trace, s, full);
+  const measure = measureWith(host);
+  const available = host.clientWidth || 760;
+  const layout = layoutDiagram(dc.layers.map((layer) => layer.map((c) => ({ lines: c.lines.map((x) => x.text), headW: c.headW }))), measure, available);
   const root = svg("svg", {
-    viewBox: `0 0 ${dc.width} ${dc.height}`,
-    class: "step-diagram",
-    role: "img",
-    "aria-label": `Diagram of the ${dc.sizes.join("-")} network at this step; every number is also listed beside it.`,
+    viewBox: `0 0 ${layout.width} ${layout.height}`,
+    width: layout.width,
+    height: layout.height,
+    class: `step-diagram ${layout.mode}`,
+    role: "group",
+    "aria-label": `Diagram of the ${trace.sizes.join("-")} network at this step. Focus a neuron to read its exact numbers; every number is also listed under The numbers.`,
+    "data-mode": layout.mode,
   });
-  root.style.minWidth = `${Math.min(dc.width, 760)}px`;
-  drawEdges(root, dc);
-  drawNeurons(root, dc);
-  drawLoss(root, dc);
-  host.replaceChildren(root);
+  const detail = el("p", { class: "step-detail diagram-detail", "aria-live": "polite", text: "Hover or focus a neuron for its exact values." });
+  drawEdges(root, layout, dc);
+  dc.layers.forEach((layer, l) => layer.forEach((card, j) => root.append(drawCard(card, layout.cards[l][j], (t) => (detail.textContent = `Exact: ${t}`)))));
+  host.replaceChildren(root, detail);
+  host.dataset.width = String(available);
 }
 
 // --- equations with the numbers ------------------------------------------------------------------
 
 const SIGMA = { sigmoid: "\\sigma", tanh: "\\tanh", relu: "\\operatorname{ReLU}", identity: "\\operatorname{id}", softmax: "\\operatorname{softmax}" };
 
-/** The step's equation with the current numbers substituted (LaTeX), or null. */
-export function numericEquation(trace, s) {
+/** A bmatrix of numbers given as rows, each written by `num`. */
+function texMatrix(matrix, num) {
+  const body = matrix.map((row) => row.map(num).join(" & ")).join(" \\\\ ");
+  return `\\begin{bmatrix} ${body} \\end{bmatrix}`;
+}
+
+/**
+ * The step's equation with the current numbers substituted (LaTeX), or null. Every number of
+ * the equation is written in one notation (numfmt.js), at 4 significant figures or, with
+ * `full`, exactly.
+ */
+export function numericEquation(trace, s, full = false) {
+  const group = numberGroup({ full, dtype: trace.dtype });
+  equationWith(trace, s, group.collect);
+  group.seal();
+  return equationWith(trace, s, group.tex);
+}
+
+function equationWith(trace, s, num) {
   const step = trace.steps[s];
   const T = trace.tensors;
-  const d = trace.dtype;
   const i = step.layer;
   const k = i === null || i === undefined ? null : i + 1;
   const N = T.x.shape[0];
   const K = trace.sizes[trace.sizes.length - 1];
-  const col = (key) => texMatrix(columns(T[key]), d);
-  const vec = (key) => texMatrix(rows(T[key])[0].map((v) => [v]), d);
-  const mat = (key) => texMatrix(rows(T[key]), d);
-  const matT = (key) => texMatrix(columns(T[key]), d); // W^T of a (n_out, n_in) matrix
-  const num = (v) => texNum(v, "float64");
+  const col = (key) => texMatrix(columns(T[key]), num);
+  const vec = (key) => texMatrix(rows(T[key])[0].map((v) => [v]), num);
+  const mat = (key) => texMatrix(rows(T[key]), num);
+  const matT = (key) => texMatrix(columns(T[key]), num); // W^T of a (n_out, n_in) matrix
   const act = trace.activations[i ?? 0];
   switch (step.kind) {
     case "z":
@@ -227,7 +248,7 @@ export function numericEquation(trace, s) {
       }
       const a = rows(T[key]).flat();
       const y = rows(T.y).flat();
-      const terms = a.map((v, n) => `(${texNum(v, d)} - ${texNum(y[n], d)})^2`).join(" + ");
+      const terms = a.map((v, n) => `(${num(v)} - ${num(y[n])})^2`).join(" + ");
       return `L = \\frac{1}{${N} \\cdot ${K}}\\left(${terms}\\right) = ${num(value)}`;
     }
     case "da_loss":
@@ -262,4 +283,3 @@ export function numericEquation(trace, s) {
       return null;
   }
 }
-

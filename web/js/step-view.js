@@ -21,6 +21,7 @@ function buildForm(lessons, lossNames, digitCount) {
       { label: "The current model" },
       el("option", { value: "digit", text: "A held-out digit" }),
       el("option", { value: "drawing", text: "Your drawing" }),
+      el("option", { value: "mine", text: "One of My digits", hidden: true }),
     ),
   );
   c.person = el("select", { id: "step-person" });
@@ -39,6 +40,7 @@ function buildForm(lessons, lossNames, digitCount) {
     { id: "step-loss", "aria-describedby": "step-loss-hint" },
     ...Object.entries(lossNames).map(([value, text]) => el("option", { value, text: capitalised(text) })),
   );
+  c.lossHint = el("p", { class: "hint", id: "step-loss-hint", text: "For digits; each lesson has its own loss." });
   c.personField = field("person", "Person", c.person);
   c.indexField = field(
     "index",
@@ -60,7 +62,7 @@ function buildForm(lessons, lossNames, digitCount) {
       c.indexField,
       c.labelField,
       field("lr", "Learning rate η", c.lr, el("p", { class: "hint", id: "step-lr-hint", text: "One plain SGD step: W ← W − η·dL/dW" }), c.lrError),
-      field("loss", "Loss", c.loss, el("p", { class: "hint", id: "step-loss-hint", text: "For digits; each lesson has its own loss." })),
+      field("loss", "Loss", c.loss, c.lossHint),
     ),
     el("div", { class: "controls" }, el("button", { type: "submit", class: "button primary", text: "Show this step", "data-testid": "step-apply" })),
   );
@@ -78,6 +80,8 @@ function buildPlayer() {
     last: btn("step-last", "Last »", "Last step"),
     speed: el("select", { id: "step-speed" }, ...SPEEDS.map(([v, t]) => el("option", { value: v, text: t }))),
     counter: el("span", { class: "step-counter", "data-testid": "step-counter" }),
+    full: el("input", { type: "checkbox", id: "step-full", "data-testid": "step-full", "aria-describedby": "step-full-hint" }),
+    busy: el("span", { class: "step-busy", role: "status", "data-testid": "step-busy", hidden: true }),
     timeline: el("ol", { class: "step-timeline", "aria-label": "All steps" }),
   };
   p.speed.value = DEFAULT_SPEED;
@@ -86,7 +90,15 @@ function buildPlayer() {
     { class: "step-player", role: "group", "aria-label": "Step controls" },
     p.first, p.prev, p.play, p.next, p.last,
     el("span", { class: "field inline" }, el("label", { for: "step-speed", text: "Speed" }), p.speed),
+    el(
+      "span",
+      { class: "field inline check" },
+      p.full,
+      el("label", { for: "step-full", text: "Full precision" }),
+      el("span", { class: "visually-hidden", id: "step-full-hint", text: "Write every number as its exact float instead of 4 significant figures." }),
+    ),
     p.counter,
+    p.busy,
   );
   return p;
 }
@@ -98,25 +110,27 @@ function buildStepPanes() {
     title: el("h2", { class: "step-title", id: "step-title" }),
     about: el("p", { class: "step-about muted" }),
     words: el("p", { class: "step-words" }),
-    equation: el("div", { class: "step-equation", role: "group", "aria-label": "Equation" }),
-    numeric: el("div", { class: "step-equation numeric" }),
+    equation: el("div", { class: "step-equation", role: "region", tabindex: "0", "aria-label": "The equation (scrolls sideways if it is wider than the screen)" }),
+    numeric: el("div", { class: "step-equation numeric", role: "region", tabindex: "0", "aria-label": "The equation with the numbers (scrolls sideways if it is wider than the screen)" }),
     visual: el("div", { class: "step-visual" }),
     numbers: el("dl", { class: "step-numbers" }),
     code: el("div", { class: "step-source", "data-testid": "step-source" }),
   };
   s.numericWrap = el("div", { class: "step-numeric" }, el("h3", { text: "With the numbers" }), s.numeric);
+  s.body = el(
+    "div",
+    { class: "step-body" },
+    el("div", { class: "step-left" }, el("h3", { text: "The equation" }), s.equation, s.numericWrap, el("h3", { text: "The numbers" }), s.numbers),
+    el("div", { class: "step-right" }, el("h3", { text: "The code that computed it" }), s.code),
+  );
+  // The diagram of a tiny network goes before the equation; big pictures after the code.
   s.view = el(
     "div",
     { class: "step-view", "data-testid": "step-view", "data-seq": "0", tabindex: "0", "aria-labelledby": "step-title", "aria-describedby": "step-keys" },
     el("header", { class: "step-head" }, s.phase, s.title, s.about),
     s.words,
     s.visual,
-    el(
-      "div",
-      { class: "step-body" },
-      el("div", { class: "step-left" }, el("h3", { text: "The equation" }), s.equation, s.numericWrap, el("h3", { text: "The numbers" }), s.numbers),
-      el("div", { class: "step-right" }, el("h3", { text: "The code that computed it" }), s.code),
-    ),
+    s.body,
   );
   return s;
 }
@@ -153,6 +167,7 @@ export function buildStepView(section, { lessons, lossNames, digitCount }) {
     panes,
     status: el("p", { class: "step-status muted", role: "status" }),
     error: el("div", { class: "alert", role: "alert", hidden: true }),
+    train: el("section", { class: "card lesson-train", "data-testid": "lesson-train", hidden: true, "aria-labelledby": "lesson-train-title" }),
     live: el("div", { class: "visually-hidden", "aria-live": "polite", "aria-atomic": "true", "data-testid": "step-announce" }),
     stage: el("div", { class: "card step-stage", hidden: true }, player.bar, player.timeline, keysHelp, panes.view),
     picker: buildPicker(lessons),
@@ -161,6 +176,7 @@ export function buildStepView(section, { lessons, lossNames, digitCount }) {
     el("h1", { text: "Step through one training step" }),
     el("p", { class: "lede", text: "Forward pass, loss, backward pass and update, one operation at a time, with the real numbers and the lines of Python that computed them." }),
     form.form,
+    v.train,
     v.error,
     v.status,
     v.picker,
@@ -204,13 +220,17 @@ export function markTimeline(timeline, current) {
   }
 }
 
-/** The tensors of a step as a definition list, the ones it computed marked. */
-export function renderNumbers(numbers, trace, step, tiny) {
+/**
+ * The tensors of a step as a definition list, the ones it computed marked. Values have 4
+ * significant figures; hovering or focusing one shows it exactly, and `full` writes them exactly.
+ */
+export function renderNumbers(numbers, trace, step, tiny, full = false) {
   const nLayers = trace.sizes.length - 1;
   numbers.replaceChildren(
     ...step.tensors.map((key) => {
       const name = tensorName(key, nLayers);
-      const { value, shape } = tensorValue(trace, key, tiny);
+      const { value, exact, shape } = tensorValue(trace, key, tiny, full);
+      const more = !full && exact !== value;
       const out = step.outputs.includes(key);
       return el(
         "div",
@@ -221,7 +241,12 @@ export function renderNumbers(numbers, trace, step, tiny) {
           el("span", { text: name.text }), ": ", el("span", { class: "shape", text: shapeText(shape) }),
           out ? el("span", { class: "tag", text: "computed here" }) : null,
         ),
-        el("dd", { text: value }),
+        el(
+          "dd",
+          more ? { tabindex: "0", title: `Exact: ${exact}` } : {},
+          el("span", { class: "value", text: value }),
+          more ? el("span", { class: "exact" }, el("span", { class: "visually-hidden", text: "Exact: " }), exact) : null,
+        ),
       );
     }),
   );

@@ -7,23 +7,50 @@
 //                                        or a held-out digit, as the catalogue's sample_kind says)
 //   ["digit", INDEX | "random"]          a held-out digit through (a copy of) the current model
 //   ["drawing"]                          the drawing of the Draw view
+//   ["mine", ID]                         a digit of My digits, with its own label
+//   ["lesson", NAME, SAMPLE, "epoch", K] the step on SAMPLE in epoch K of the lesson's training
+//   ["train", NAME]                      the lesson's training for many epochs (lesson-train.js)
 // followed by an optional "step", N (1-based) that opens step N. The view keeps the URL in step
 // with what it shows (history.replaceState, so stepping adds no history entries).
 //
 // The lessons and loss names come from App.info().catalog; the learning rate and loss start from
 // the Train settings in the store (ctx.store.settings) until the reader types their own.
+// Numbers have 4 significant figures (numfmt.js) unless the reader ticks "Full precision"; a
+// busy line appears when a trace or a big picture takes longer than 150 ms.
 // Parts: step-view.js builds the DOM, step-helpers.js holds the pure logic, this file wires them.
 
 import { el, messageOf } from "./ui.js";
 import { loadKatex, typeset } from "./step-format.js";
 import { isTiny, knownAt, numericEquation, renderDiagram } from "./step-tiny.js";
 import { renderMnist } from "./step-mnist.js";
+import { isCnn, renderCnn } from "./step-cnn.js";
+import { allDigits } from "./persist.js";
+import { mountLessonTrain } from "./lesson-train.js";
 import {
-  PHASES, clampStep, defaultLoss, defaultLr, findLesson, keyAction, keyNumbers, lessonOfValue, moveTarget,
+  PHASES, clampStep, defaultLoss, defaultLr, findLesson, formLoss, keyAction, keyNumbers, lessonOfValue, moveTarget,
   parseArgs, playDelay, readIndex, readLr, sourceValue, statusText, stepHash, traceKey, traceRequest,
   traceableLessons, visibleFields,
 } from "./step-helpers.js";
 import { buildStepView, fillPeople, markTimeline, renderNumbers, renderSource, renderTimeline, showPlaying } from "./step-view.js";
+
+const FULL_KEY = "pycore.step.full";
+
+/** Whether the reader last chose full precision (kept in localStorage when it may be used). */
+function readFull() {
+  try {
+    return localStorage.getItem(FULL_KEY) === "1";
+  } catch {
+    return false;
+  }
+}
+
+function saveFull(on) {
+  try {
+    localStorage.setItem(FULL_KEY, on ? "1" : "0");
+  } catch {
+    // Storage refused (private mode): the choice lasts for this page only.
+  }
+}
 
 function isField(target) {
   return target instanceof Element && target.closest("input, select, textarea, [contenteditable=''], [contenteditable='true']");
@@ -54,13 +81,58 @@ class StepView {
     this.state = {
       source: null, trace: null, key: null, step: 0, label: "", playing: false, timer: null, request: 0,
       lr: defaultLr(settings, catalog), lrEdited: false, loss: defaultLoss(settings),
+      full: readFull(), open: new Set(), busyTimer: null, width: 0,
     };
     this.v = buildStepView(section, { lessons: this.lessons, lossNames: this.lossNames, digitCount: this.digitCount });
     this.v.form.lr.value = String(this.state.lr);
     this.v.form.loss.value = this.state.loss;
     this.wireForm();
     this.wirePlayer();
+    this.wireView();
     this.syncFields();
+    this.trainer = mountLessonTrain(this.v.train, ctx, { lessons: this.lessons, onStep: (hash) => ctx.navigate(hash) });
+  }
+
+  // --- precision, resizing and the busy line ------------------------------------------------------
+  wireView() {
+    const { player, panes } = this.v;
+    player.full.checked = this.state.full;
+    player.full.addEventListener("change", () => {
+      this.state.full = player.full.checked;
+      saveFull(this.state.full);
+      if (this.state.trace) this.render();
+    });
+    // The diagram is laid out for its box's width: lay it out again when that changes.
+    if (typeof ResizeObserver === "function") {
+      let frame = 0;
+      new ResizeObserver(() => {
+        cancelAnimationFrame(frame);
+        frame = requestAnimationFrame(() => this.relayout());
+      }).observe(panes.visual);
+    }
+  }
+
+  relayout() {
+    const { trace, step } = this.state;
+    const host = this.v.panes.visual;
+    if (!trace || !isTiny(trace) || this.section.hidden) return;
+    if (Math.abs(host.clientWidth - Number(host.dataset.width || 0)) < 2) return;
+    renderDiagram(host, trace, step, this.state.full);
+  }
+
+  /** Show `text` in the busy line if the work is still going after 150 ms; busy(false) ends it. */
+  busy(on, text = "Working…") {
+    const line = this.v.player.busy;
+    clearTimeout(this.state.busyTimer);
+    if (!on) {
+      line.hidden = true;
+      line.textContent = "";
+      return;
+    }
+    this.state.busyTimer = setTimeout(() => {
+      line.textContent = text;
+      line.hidden = false;
+    }, 150);
   }
 
   // --- the form --------------------------------------------------------------------------------
@@ -86,6 +158,11 @@ class StepView {
     f.indexField.hidden = !shown.index;
     f.labelField.hidden = !shown.label;
     f.loss.disabled = !shown.loss;
+    f.loss.value = formLoss(f.source.value, this.lessons, this.state.loss);
+    f.lossHint.textContent = shown.loss
+      ? "Cross-entropy or mean squared error for this step."
+      : `This lesson's network learns with ${f.loss.selectedOptions[0]?.textContent.toLowerCase() || "its own loss"}.`;
+    this.trainer?.offer(lessonOfValue(f.source.value));
   }
 
   submit() {
@@ -95,7 +172,7 @@ class StepView {
     if (!source) return;
     if (lr !== this.state.lr) this.state.lrEdited = true;
     this.state.lr = lr;
-    this.state.loss = this.v.form.loss.value;
+    if (!this.v.form.loss.disabled) this.state.loss = this.v.form.loss.value;
     this.state.label = this.v.form.label.value;
     this.open(source, 0);
   }
@@ -126,6 +203,7 @@ class StepView {
       const sample = kind === "person" ? Number(f.person.value) : kind === "digit" ? readDigit() : 0;
       return sample === null ? null : { kind: "lesson", name, sample };
     }
+    if (f.source.value === "mine" && this.state.source?.kind === "mine") return this.state.source;
     if (f.source.value === "digit") {
       const index = readDigit();
       return index === null ? null : { kind: "digit", index };
@@ -141,8 +219,8 @@ class StepView {
     if (kind === "person") f.person.value = String(source.sample % f.person.options.length);
     if (kind === "digit") f.index.value = String(source.sample);
     if (source.kind === "digit") f.index.value = String(source.index);
-    f.lr.value = String(this.state.lr);
-    f.loss.value = this.state.loss;
+    f.lr.value = String(source.epoch ? f.lr.value : this.state.lr);
+    f.loss.value = formLoss(f.source.value, this.lessons, this.state.loss);
   }
 
   randomIndex() {
@@ -160,7 +238,11 @@ class StepView {
     this.pause();
     if (source.kind === "digit" && source.index === "random") source = { kind: "digit", index: this.randomIndex() };
     this.fillForm(source);
-    const drawing = source.kind === "drawing" ? this.ctx.draw?.getDrawing() : null;
+    const drawing = source.kind === "drawing" ? this.ctx.draw?.getDrawing() : source.kind === "mine" ? await this.myDigit(source.id) : null;
+    if (source.kind === "mine" && !drawing) {
+      this.showError(`There is no digit number ${source.id} in My digits.`);
+      return;
+    }
     if (source.kind === "drawing" && !drawing) {
       this.showError("");
       state.source = source;
@@ -176,11 +258,15 @@ class StepView {
     this.showError("");
     v.status.textContent = "Running one training step in Python…";
     this.section.setAttribute("aria-busy", "true");
+    this.busy(true, "Running one training step in Python…");
     try {
       const [method, params] = traceRequest(source, state, drawing);
+      // A CNN's chosen output position (choosePosition) holds for the trace it was chosen on.
+      if (state.position && state.positionFor === key) params.position = state.position;
       const [trace] = await Promise.all([this.ctx.client.call(method, params), loadKatex().catch(() => null)]);
       if (id !== state.request) return;
       Object.assign(state, { source, trace, key });
+      if (source.epoch) v.form.lr.value = String(trace.lr);
       v.status.textContent = statusText(trace, this.lossNames);
       v.picker.hidden = true;
       v.stage.hidden = false;
@@ -194,7 +280,28 @@ class StepView {
       this.showError(`Could not step through this: ${messageOf(err)}`);
       v.status.textContent = "";
     } finally {
-      if (id === state.request) this.section.removeAttribute("aria-busy");
+      if (id === state.request) {
+        this.section.removeAttribute("aria-busy");
+        this.busy(false);
+      }
+    }
+  }
+
+  /** The same step again with output [c, i, j] of a CNN's first convolution in its equations. */
+  choosePosition(position) {
+    const { state } = this;
+    if (!state.trace || !position) return;
+    Object.assign(state, { position, positionFor: state.key, key: null });
+    this.open(state.source, state.step);
+  }
+
+  /** A digit of My digits as a drawing of 28x28 pixels with its label, or null. */
+  async myDigit(id) {
+    try {
+      const record = (await allDigits()).find((r) => r.id === id);
+      return record ? { pixels: record.pixels, width: 28, height: 28, label: record.label } : null;
+    } catch {
+      return null;
     }
   }
 
@@ -221,12 +328,23 @@ class StepView {
     player.counter.textContent = `Step ${s + 1} of ${count}`;
     p.words.textContent = step.explain;
     typeset(p.equation, step.equation);
-    const eq = tiny ? numericEquation(trace, s) : null;
+    const full = this.state.full;
+    const eq = tiny ? numericEquation(trace, s, full) : null;
     p.numericWrap.hidden = !eq;
     if (eq) typeset(p.numeric, eq);
-    if (tiny) renderDiagram(p.visual, trace, s);
-    else renderMnist(p.visual, trace, s, (key) => key in at && at[key] <= s);
-    renderNumbers(p.numbers, trace, step, tiny);
+    // A tiny network's diagram comes before the equation; big pictures after the code.
+    p.view.insertBefore(p.visual, tiny ? p.body : null);
+    p.visual.classList.toggle("after", !tiny);
+    if (tiny) renderDiagram(p.visual, trace, s, full);
+    else {
+      (isCnn(trace) ? renderCnn : renderMnist)(p.visual, trace, s, (key) => key in at && at[key] <= s, {
+        onPosition: (position) => this.choosePosition(position),
+        open: this.state.open,
+        onToggle: (key, open) => (open ? this.state.open.add(key) : this.state.open.delete(key)),
+        busy: (on) => this.busy(on, "Drawing the picture…"),
+      });
+    }
+    renderNumbers(p.numbers, trace, step, tiny, full);
     renderSource(p.code, step.source);
     player.first.disabled = player.prev.disabled = s === 0;
     player.next.disabled = player.last.disabled = s === count - 1;
@@ -308,7 +426,18 @@ class StepView {
       state.lr = defaultLr(settings, this.ctx.store.info?.catalog);
       state.loss = defaultLoss(settings);
     }
-    const { source, step } = parseArgs(args, this.lessons);
+    const { source, step, train } = parseArgs(args, this.lessons);
+    if (train) {
+      this.pause();
+      v.picker.hidden = true;
+      v.stage.hidden = true;
+      state.key = null;
+      v.status.textContent = "";
+      v.form.source.value = `lesson:${train}`;
+      this.syncFields();
+      this.trainer.open(train);
+      return;
+    }
     if (!source) {
       this.pause();
       v.picker.hidden = false;

@@ -32,7 +32,7 @@ const STARTED = performance.now();
 const APP_METHODS = new Set([
   "model_info", "predict", "test_digit", "load_model", "reset_model", "export_model", "evaluate", "weights",
   "trace_lesson", "trace_digit", "my_digits_accuracy", "finetune_result", "export_collection", "import_collection",
-  "self_check", "model_snapshot",
+  "self_check", "model_snapshot", "train_lesson", "continue_lesson", "lesson_predict",
 ]);
 const TRAIN_METHODS = new Set(["train_start", "train_finetune", "train_pause", "train_resume", "train_step", "train_stop"]);
 // The calls that read the 10,000 digits: they wait until the digits are in pycore.

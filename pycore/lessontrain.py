@@ -5,8 +5,9 @@ epochs (each epoch one step per person, in the text's order) and then predicts E
 A :class:`LessonRun` does the same, a slice of epochs at a time, so the page can draw the loss
 falling; for the same settings its numbers are the CLI's (the same network, the same steps, the
 same order): to the last bit in one Python, and as printed in the browser, whose ``exp`` may
-round the last bit of a float differently from the CPython build's. It keeps the parameters at the start of every epoch, so the
-step-through can open at epoch k, sample n (:meth:`LessonRun.replay`) without training again.
+round the last bit of a float differently from the CPython build's. It keeps the parameters at
+the start of every epoch, so the step-through can open at epoch k, sample n
+(:meth:`LessonRun.replay`) without training again.
 
 Three lessons train (:data:`COURSES`): ``weight-height``; ``network``, the 2-2-1 network of the
 worked example (every neuron w = [0, 1], b = 0) on four points of the plane; and ``neuron``, the

@@ -148,6 +148,10 @@ def test_keyboard_only_draw_predict_train_and_step_through(page):
     _tab_to(pg, "#train-step")
     assert _focus_visible(pg)
     pg.keyboard.press("Enter")
+    # The question before the run replaces the network in use takes the focus; Enter says yes.
+    pg.wait_for_function("() => document.activeElement.id === 'train-confirm-yes'")
+    assert _focus_visible(pg)
+    pg.keyboard.press("Enter")
     pg.wait_for_function(
         "() => document.querySelector('#loss-summary').dataset.loss", timeout=30_000
     )

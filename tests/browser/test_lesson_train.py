@@ -21,7 +21,9 @@ def _train(pg, site, name: str, timeout: float = 180_000) -> None:
     pg.goto(f"{site}/#/step/train/{name}")
     wait_ready(pg)
     pg.locator("[data-testid=lt-train]").click()
-    pg.wait_for_selector("[data-testid=lesson-train][data-done=true]", state="attached", timeout=timeout)
+    pg.wait_for_selector(
+        "[data-testid=lesson-train][data-done=true]", state="attached", timeout=timeout
+    )
 
 
 def _exact(pg, selector: str) -> float:
@@ -44,14 +46,20 @@ def test_the_weight_height_run_equals_the_cli_and_its_steps_open_in_the_step_thr
         assert shown == pytest.approx(p, rel=1e-12, abs=0)
         sex = "F" if p > 0.5 else "M"
         printed.append(f"{name}: {shown:.3f} ({sex})")
-        assert pg.inner_text(f"[data-testid=lt-predictions] tr[data-name={name}]").strip().endswith(sex)
+        assert (
+            pg.inner_text(f"[data-testid=lt-predictions] tr[data-name={name}]")
+            .strip()
+            .endswith(sex)
+        )
     assert printed == cli["lines"][1:]
     # Emily typed in as a learner would: 128 lb and 63 in are weight-135 = -7, height-66 = -3.
     pg.fill("[data-testid=lt-in-weight]", "128")
     pg.fill("[data-testid=lt-in-height]", "63")
     pg.click("[data-testid=lt-ask]")
     pg.wait_for_selector("[data-testid=lt-answer][data-exact]", state="attached")
-    assert _exact(pg, "[data-testid=lt-answer]") == _exact(pg, "[data-testid=lt-predictions] tr[data-name=Emily] .num")
+    assert _exact(pg, "[data-testid=lt-answer]") == _exact(
+        pg, "[data-testid=lt-predictions] tr[data-name=Emily] .num"
+    )
     assert "(F: female)" in pg.inner_text("[data-testid=lt-answer]")
     # The curve was drawn.
     assert pg.get_attribute("[data-testid=lt-chart] .lt-line", "d").count("L") > 100
@@ -60,7 +68,8 @@ def test_the_weight_height_run_equals_the_cli_and_its_steps_open_in_the_step_thr
     pg.select_option("[data-testid=lt-step-sample]", "1")
     pg.click("[data-testid=lt-step-open]")
     pg.wait_for_function(
-        "() => (document.querySelector('.step-about')?.textContent || '').includes('epoch 3, step 2 of 4')",
+        "() => (document.querySelector('.step-about')?.textContent || '')"
+        ".includes('epoch 3, step 2 of 4')",
         timeout=60_000,
     )
     assert pg.url.endswith("#/step/lesson/weight-height/1/epoch/3/step/1")

@@ -144,6 +144,9 @@ def test_finetune_on_my_digits_reports_held_out_and_mnist_accuracy(page, tmp_pat
     assert 0.8 < rows["mnist"][1] <= 1, rows
     result = page.inner_text("[data-testid=finetune-result]")
     assert "MNIST held-out digits" in result and "generalised" in result
+    # Enough drawings were held out to tell, and the sentence counts them.
+    assert page.get_attribute("[data-testid=finetune-verdict]", "data-kind") == "generalised"
+    assert re.search(r"on the \d+ drawings of yours it never trained on", result)
     # The thumbnails say which drawings were held out: about one in five of each digit.
     held = int(re.search(r"(\d+) of yours held out", page.inner_text("#view-mine")).group(1))
     assert 20 <= held <= 30
@@ -162,6 +165,7 @@ def test_trained_model_and_settings_survive_a_reload_and_reset_forgets_them(page
     page.fill("#f-hidden", "16")
     page.fill("#f-seed", "7")
     page.click("#train-step")
+    page.click("#train-confirm-yes")
     page.wait_for_function("() => document.body.dataset.modelSaved > 0", timeout=30_000)
     page.reload()
     wait_ready(page)
@@ -192,6 +196,7 @@ def test_same_seed_same_run_and_new_seed_draws_another(page):
 
     def first_batch_loss() -> str:
         page.click("#train-step")
+        page.click("#train-confirm-yes")
         # The new run is paused after its one batch; until then the summary may still hold the
         # previous run's loss (the run is reset only when the worker answers the start).
         page.wait_for_function(
@@ -212,4 +217,27 @@ def test_same_seed_same_run_and_new_seed_draws_another(page):
     seed = page.input_value("#f-seed")
     assert seed != "123" and seed.isdigit()
     assert first_batch_loss() != first
+    assert page.errors == []
+
+
+def test_finetune_on_few_drawings_says_too_few_to_tell_with_the_counts(page, tmp_path):
+    # Twelve drawings of three digits: too few held out to say whether it generalised.
+    pixels, labels = held_out()
+    chosen = np.concatenate([np.flatnonzero(labels == d)[:4] for d in (1, 4, 7)])
+    path = tmp_path / "few.npz"
+    path.write_bytes(collection_to_bytes(pixels[chosen], labels[chosen]))
+    _open_mine(page)
+    page.set_input_files("[data-testid=mine-import]", str(path))
+    _wait_count(page, 12)
+    page.fill("#ft-epochs", "1")
+    page.click("[data-testid=finetune]")
+    page.wait_for_selector("#view-mine[data-finetune=reported]", state="attached", timeout=120_000)
+    verdict = page.locator("[data-testid=finetune-verdict]")
+    assert verdict.get_attribute("data-kind") == "too_few"
+    text = verdict.inner_text()
+    assert "Too few drawings to tell" in text and "It generalised" not in text
+    # The evidence is counted: how many drawings of which digits were held out.
+    held = int(re.search(r"(\d+) of your drawings (?:is|are) held out", text).group(1))
+    assert held == page.locator(".mine-item", has_text="held out").count()
+    assert re.search(r"\d+ of digit [147]", text)
     assert page.errors == []

@@ -52,8 +52,10 @@ def test_self_check_passes_on_a_network_trained_in_the_page(page):
     page.click("[data-nav=train]")
     page.fill("#f-hidden", "24, 12")
     page.select_option("#f-activation", "tanh")
-    for _ in range(3):
+    for n in range(3):
         page.click("#train-step")
+        if n == 0:  # the first step starts a run: yes, replace the pretrained network
+            page.click("#train-confirm-yes")
         page.wait_for_function(
             "() => document.querySelector('#loss-summary').dataset.loss", timeout=30_000
         )

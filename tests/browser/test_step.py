@@ -67,7 +67,8 @@ def outlive_player_timer(pg, ms: int) -> None:
 def diagram_lines(pg) -> list[str]:
     """The lines of text the diagram shows (not its hover titles)."""
     return pg.evaluate(
-        "() => [...document.querySelectorAll('svg.step-diagram text')].map((t) => t.firstChild.nodeValue)"
+        "() => [...document.querySelectorAll('svg.step-diagram text')]"
+        ".map((t) => t.firstChild.nodeValue)"
     )
 
 

@@ -4,11 +4,9 @@ a mistake and a confusion-matrix cell in Inspect, a thumbnail in My digits.
 
 from __future__ import annotations
 
-from conftest import wait_ready
+from conftest import draw_strokes, wait_ready
 from digits import first_of_each_class
 from test_a11y import _draw_a_one_with_the_keyboard, _tab_to
-
-from conftest import draw_strokes
 
 
 def _opened(pg, about: str) -> None:
@@ -24,7 +22,9 @@ def test_draw_to_step_through_with_the_keyboard(page):
     _tab_to(pg, "[data-testid=draw-canvas]")
     _draw_a_one_with_the_keyboard(pg)
     pg.keyboard.press("Enter")
-    pg.wait_for_function("() => /^[0-9]$/.test(document.querySelector('[data-testid=prediction]').textContent)")
+    pg.wait_for_function(
+        "() => /^[0-9]$/.test(document.querySelector('[data-testid=prediction]').textContent)"
+    )
     _tab_to(pg, "[data-testid=step-drawing]")
     pg.keyboard.press("Enter")
     _opened(pg, "your drawing")

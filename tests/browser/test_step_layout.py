@@ -169,7 +169,8 @@ def test_axe_finds_nothing_serious_at_390_px_on_any_kind_of_step(chromium, site)
         for url, words in STEP_KINDS.items():
             pg.evaluate("(h) => { location.hash = h; }", url)
             pg.wait_for_function(
-                "(w) => (document.querySelector('[data-testid=step-view] .step-title')?.textContent || '').includes(w)",
+                "(w) => (document.querySelector('[data-testid=step-view] .step-title')"
+                "?.textContent || '').includes(w)",
                 arg=words,
                 timeout=60_000,
             )

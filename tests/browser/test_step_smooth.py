@@ -22,14 +22,17 @@ def test_stepping_the_default_mnist_network_has_no_task_over_100_ms(context, sit
     pg.locator("[data-testid=step-view] .step-title").wait_for(timeout=60_000)
     # The words, the equation and the code come before the pictures; a big picture is folded.
     order = pg.evaluate(
-        "() => [...document.querySelector('[data-testid=step-view]').children].map((c) => c.className)"
+        "() => [...document.querySelector('[data-testid=step-view]').children]"
+        ".map((c) => c.className)"
     )
     assert order.index("step-body") < order.index("step-visual after")
     fold = pg.locator("details.step-fold").first
     assert not fold.evaluate("(d) => d.open")
     pg.evaluate(OBSERVE)
     fold.locator("summary").click()
-    pg.wait_for_selector("details.step-fold canvas[data-painted='1']", state="attached", timeout=30_000)
+    pg.wait_for_selector(
+        "details.step-fold canvas[data-painted='1']", state="attached", timeout=30_000
+    )
     view = pg.locator("[data-testid=step-view]")
     while not pg.locator("[data-testid=step-next]").is_disabled():
         seq = view.get_attribute("data-seq")
@@ -38,7 +41,8 @@ def test_stepping_the_default_mnist_network_has_no_task_over_100_ms(context, sit
             "(s) => document.querySelector('[data-testid=step-view]').dataset.seq !== s", arg=seq
         )
         pg.wait_for_function(
-            "() => [...document.querySelectorAll('canvas[data-painted]')].every((c) => c.dataset.painted === '1')",
+            "() => [...document.querySelectorAll('canvas[data-painted]')]"
+            ".every((c) => c.dataset.painted === '1')",
             timeout=30_000,
         )
     long = pg.evaluate("() => window.__long")

@@ -38,6 +38,12 @@ def wait_state(page, *states, timeout=90_000):
     return page.get_attribute("#train-form", "data-state")
 
 
+def start(page, button="#train-start"):
+    """Press Start (or Step) and answer the page's question: yes, replace the network in use."""
+    page.click(button)
+    page.click("#train-confirm-yes")
+
+
 def step_value(page) -> int:
     return int(float(page.get_attribute("#train-progress", "value") or 0))
 
@@ -79,7 +85,7 @@ def test_presets_fill_the_form(page, site):
 def test_a_small_run_trains_and_the_charts_follow(page, site):
     open_train(page, site)
     fill(page, hidden="16", batch_size="64", epochs="1", optimizer="adam", lr="0.003")
-    page.click("#train-start")
+    start(page)
     assert wait_state(page, "done", "diverged", "stopped") == "done"
     total = int(page.get_attribute("#train-progress", "max"))
     assert total == 125  # 8,000 digits in batches of 64
@@ -114,7 +120,7 @@ def test_a_small_run_trains_and_the_charts_follow(page, site):
 def test_pause_step_resume_and_stop(page, site):
     open_train(page, site)
     fill(page, hidden="16", batch_size="64", epochs="20")
-    page.click("#train-start")
+    start(page)
     wait_step_above(page, 5)
     page.click("#train-pause")
     assert wait_state(page, "paused") == "paused"
@@ -149,7 +155,7 @@ def test_pause_step_resume_and_stop(page, site):
 def test_step_before_start_begins_a_paused_run(page, site):
     open_train(page, site)
     fill(page, hidden="8", batch_size="32", epochs="1")
-    page.click("#train-step")
+    start(page, "#train-step")
     page.wait_for_function("() => Number(document.querySelector('#train-progress').value) === 1")
     assert page.get_attribute("#train-form", "data-state") == "paused"
     assert "Batch 1 of 250" in page.inner_text("#train-stats")
@@ -160,7 +166,7 @@ def test_a_huge_learning_rate_diverges_with_a_clear_message(page, site):
     fill(
         page, hidden="16", optimizer="sgd", loss="mse", output="identity", lr="100", batch_size="64"
     )
-    page.click("#train-start")
+    start(page)
     assert wait_state(page, "diverged", "done") == "diverged"
     box = page.locator("#train-diverged")
     assert box.is_visible()
@@ -179,7 +185,7 @@ def test_a_huge_learning_rate_diverges_with_a_clear_message(page, site):
 def test_invalid_settings_are_refused_beside_their_field(page, site):
     open_train(page, site)
     fill(page, lr="fast")
-    page.click("#train-start")
+    start(page)
     error = page.locator("#e-lr")
     error.wait_for(state="visible")
     assert "number" in error.inner_text()
@@ -190,12 +196,12 @@ def test_invalid_settings_are_refused_beside_their_field(page, site):
     # Fixing it clears the message; the next bad field gets its own.
     fill(page, lr="0.1", hidden="16, 0")
     assert not page.is_visible("#e-lr")
-    page.click("#train-start")
+    start(page)
     page.locator("#e-hidden").wait_for(state="visible")
     assert "at least 1" in page.inner_text("#e-hidden")
     assert page.get_attribute("#f-hidden", "aria-invalid") == "true"
     fill(page, hidden="16", batch_size="-3")
-    page.click("#train-start")
+    start(page)
     page.locator("#e-batch_size").wait_for(state="visible")
     assert page.get_attribute("#train-form", "data-state") == "idle"
 
@@ -203,7 +209,7 @@ def test_invalid_settings_are_refused_beside_their_field(page, site):
 def test_drawing_is_answered_while_training_runs(page, site):
     open_train(page, site)
     fill(page, hidden="64", batch_size="64", epochs="20")
-    page.click("#train-start")
+    start(page)
     wait_step_above(page, 3)
     page.goto(f"{site}/#/draw")
     label, strokes = digits.digit(5)
@@ -227,7 +233,7 @@ def test_main_thread_has_no_long_tasks_while_training(page, site):
                    }).observe({ type: 'longtask' }); }"""
     )
     fill(page, hidden="128", batch_size="64", epochs="1", optimizer="adam", lr="0.001")
-    page.click("#train-start")
+    start(page)
     assert wait_state(page, "done", "diverged", "stopped") == "done"
     # The last redraw of the charts (125 batches of 64) is part of the run's work on the page.
     page.wait_for_function(

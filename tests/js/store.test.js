@@ -86,7 +86,42 @@ test("a training run goes from start through progress to done, with the model's 
   assert.equal(store.run.state, "done");
   assert.equal(store.model.provenance, "trained");
   assert.deepEqual(events.map((e) => e.type + (e.reason ? `:${e.reason}` : "")),
-    ["run", "model:run-start", "progress", "progress", "run", "model:run-rest"]);
+    ["run", "model:run-start", "settings:run", "progress", "progress", "run", "model:run-rest"].map((t) => t.replace("settings:run", "settings")));
+  // The form shows the settings the run started with.
+  assert.equal(events[2].source, "run");
+});
+
+test("the model's version changes with the weights, not with what is said about them", async () => {
+  const client = fakeClient({ train_start: START });
+  const { store, events } = started(client);
+  const pretrained = store.model.version;
+  await store.startTraining({}, { paused: true });
+  const fresh = store.model.version;
+  assert.notEqual(fresh, pretrained);
+  assert.deepEqual(store.run.base, { provenance: "pretrained", sizes: MODEL.sizes, test_accuracy: 0.9 });
+  client.emit("train", { kind: "train", state: "paused", progress: { step: 1, epoch: 0, losses: [2.3] } });
+  const stepped = store.model.version;
+  assert.notEqual(stepped, fresh);
+  client.emit("train", { kind: "train", state: "stopped" });
+  assert.equal(store.model.version, stepped, "a run coming to rest changes no weight");
+  store.measured(0.42);
+  assert.equal(store.model.version, stepped);
+  assert.equal(store.model.test_accuracy, 0.42);
+  assert.equal(events.at(-1).type, "measured");
+});
+
+test("a run that ends before its first batch leaves an untrained network; the verdict is kept", async () => {
+  const client = fakeClient({ train_start: START });
+  const { store } = started(client);
+  await store.startTraining({});
+  client.emit("train", { kind: "train", state: "stopped", error: "Iterator is too large" });
+  assert.equal(store.model.provenance, "untrained");
+  await store.startTraining({});
+  const verdict = { learned: false, reason: "chance", cause: "learning rate", suggestion: { lr: 0.001 }, message: "The run did not learn." };
+  client.emit("train", { kind: "train", state: "done", progress: { step: 250, epoch: 1, losses: [9], test_accuracy: 0.096, verdict } });
+  assert.equal(store.run.verdict, verdict);
+  assert.equal(store.model.provenance, "trained");
+  assert.equal(store.model.test_accuracy, 0.096);
 });
 
 test("a fine-tune is a run of its own kind and leaves a fine-tuned model", async () => {

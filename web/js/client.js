@@ -4,15 +4,25 @@
 //   client.on("ready", (info) => ...);
 //   const result = await client.call("predict", {pixels, width, height});
 //
-// Events: "progress" {stage, percent}, "ready" info, "fatal" {message} (loading failed),
-// "crash" {message} (the worker died or stopped answering), "train" {state, progress?, error?},
+// Events: "progress" {stage} (a start-up stage begins), "ready" info, "data" {ok, timings} (the digits
+// are in pycore, after "ready"), "fatal" {message} (loading failed),
+// "crash" {message} (the worker died, stopped answering, or its Python failed fatally), "train" {state, progress?, error?},
 // "state" (one of "loading", "ready", "error"). A failed call rejects with a WorkerError whose
 // message is written for a person; `field` names the bad setting for training settings.
 
 // A request waits behind the training slice in progress, so the limit is generous; a worker that
 // stays silent this long is treated as dead (reported, with Retry).
+import { testHooks } from "./testhooks.js";
+
 const CALL_TIMEOUT_MS = 90_000;
 const SILENT_LOAD_MS = 120_000;
+
+// The worker's script; with the page's test hooks on (?testhooks=1) the worker's are on too.
+function workerURL() {
+  const url = new URL("./worker.js", import.meta.url);
+  if (testHooks()) url.searchParams.set("testhooks", "1");
+  return url;
+}
 
 export class WorkerError extends Error {
   constructor(message, { field = null, detail = null } = {}) {
@@ -24,7 +34,7 @@ export class WorkerError extends Error {
 }
 
 export class WorkerClient {
-  constructor(url = new URL("./worker.js", import.meta.url)) {
+  constructor(url = workerURL()) {
     this.url = url;
     this.handlers = new Map();
     this.pending = new Map();
@@ -33,6 +43,11 @@ export class WorkerClient {
     this.state = "loading";
     this.info = null;
     this.start();
+    const hooks = testHooks();
+    if (hooks) {
+      hooks.breakPython = () => this.call("test_fatal");
+      hooks.failNextSlice = () => this.call("test_fail_slice");
+    }
   }
 
   /** Subscribe to an event; returns a function that unsubscribes. */
@@ -107,6 +122,10 @@ export class WorkerClient {
         this.setState("ready");
         for (const entry of this.pending.values()) this.armCallTimer(entry);
         this.emit("ready", message.info);
+        break;
+      case "dead":
+        // Pyodide failed fatally after start-up: the worker can no longer answer anything.
+        this.die(worker, message.message);
         break;
       case "fatal":
         clearTimeout(this.loadTimer);

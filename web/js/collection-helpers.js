@@ -167,10 +167,19 @@ export function resultRows(before, after) {
   ];
 }
 
-/** Did it generalise or memorise, and did it forget MNIST? */
-export function verdictText(before, after) {
+/**
+ * Did it generalise or memorise, and did it forget MNIST? `verdict` is pycore's
+ * (finetune_result().verdict): it says "too few drawings to tell", with the counts, when too few
+ * drawings were held out to judge; without it the figures alone are read, as before.
+ */
+export function verdictText(before, after, verdict = null) {
   const words = [];
-  if (before.held_out === null) {
+  if (verdict) {
+    words.push(verdict.sentence);
+    if (verdict.kind !== "too_few" && verdict.kind !== "generalised" && after.learned > before.learned) {
+      words.push(`The drawings it trained on are read better (${percent(before.learned)} → ${percent(after.learned)}): it memorised those. More samples of each digit usually help.`);
+    }
+  } else if (before.held_out === null) {
     words.push("No drawings were held out (a digit needs two or more samples), so this run cannot tell learning from memorising.");
   } else if (after.held_out > before.held_out) {
     words.push(`It generalised: it reads drawings of yours it never trained on better than before (${percent(before.held_out)} → ${percent(after.held_out)}).`);

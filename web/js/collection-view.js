@@ -148,6 +148,7 @@ function thumb(record, index, total, guess, held, onDelete) {
     { class: `mine-item${wrong ? " wrong" : ""}`, "data-id": record.id },
     digitCanvas(record.pixels, `Your ${record.label}, number ${index + 1} of ${total}${caption ? `, ${caption}` : ""}`),
     el("span", { class: "mine-caption", text: caption || "\u00a0" }),
+    el("a", { href: `#/step/mine/${record.id}`, class: "button small subtle", "data-testid": "mine-step", "aria-label": `Step through your ${record.label}, number ${index + 1} of ${total}`, text: "Step through" }),
     el("button", { type: "button", class: "button small delete", "aria-label": `Delete your ${record.label}, number ${index + 1} of ${total}`, text: "Delete", onclick: () => onDelete(record.id) }),
   );
 }
@@ -169,7 +170,7 @@ export function renderGrid(grid, digits, { predicted, heldOut, onDelete }) {
 }
 
 /** The accuracy before and after a fine-tune, and what it means. */
-export function renderResult(host, { before, after }) {
+export function renderResult(host, { before, after, verdict }) {
   const table = el(
     "table",
     { class: "data" },
@@ -182,5 +183,6 @@ export function renderResult(host, { before, after }) {
         el("td", { class: "num", text: a === null ? "–" : percent(a) }),
         el("td", { class: "num", text: points(b, a) })))),
   );
-  host.replaceChildren(el("div", { class: "table-wrap" }, table), el("p", { class: "verdict", text: verdictText(before, after) }));
+  const said = el("p", { class: "verdict", "data-testid": "finetune-verdict", "data-kind": verdict?.kind || "", text: verdictText(before, after, verdict) });
+  host.replaceChildren(el("div", { class: "table-wrap" }, table), said);
 }

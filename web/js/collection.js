@@ -8,11 +8,15 @@
 // store, which owns every training run), reporting accuracy before and after on held-out
 // drawings: did it generalise or memorise?
 //
+// Two tabs, one truth: the stored collection is what counts. It is read again whenever another tab
+// says it changed (digitsChannel), when the view is shown, and before anything that deletes or
+// exports it; "Delete all" states the number the store holds and deletes exactly that.
+//
 // Parts: collection-view.js builds the DOM, collection-helpers.js holds the pure logic, this file
 // wires them to the worker, the store and IndexedDB. The fine-tune defaults come from
 // App.info().catalog.finetune.
 
-import { addDigits, allDigits, clearDigits, deleteDigit, newSeed } from "./persist.js";
+import { addDigits, allDigits, clearDigits, deleteDigit, digitsChannel, newSeed } from "./persist.js";
 import { makePad } from "./pad.js";
 import { el, messageOf, percent, showError } from "./ui.js";
 import {
@@ -41,7 +45,29 @@ class Collection {
     this.wireFinetune();
     this.v.summary.measure.addEventListener("click", () => this.measure());
     this.store.subscribe((event) => this.onStore(event));
+    this.channel = digitsChannel();
+    if (this.channel) this.channel.onmessage = () => this.reread().catch(() => {});
     this.render();
+  }
+
+  /** Tell the other tabs that the stored collection changed. */
+  changed() {
+    this.channel?.postMessage("changed");
+  }
+
+  /** Read the stored collection again (another tab may have changed it) and show it. */
+  async reread() {
+    const list = await allDigits();
+    const ids = new Set(list.map((d) => d.id));
+    const same = list.length === this.digits.length && this.digits.every((d) => ids.has(d.id));
+    this.digits = list;
+    for (const id of [...this.predicted.keys()]) if (!ids.has(id)) this.predicted.delete(id);
+    for (const id of [...this.heldOut]) if (!ids.has(id)) this.heldOut.delete(id);
+    if (!same) {
+      this.render();
+      this.measureSoon();
+    }
+    return list;
   }
 
   // --- the collection ------------------------------------------------------------------------------
@@ -65,6 +91,7 @@ class Collection {
     const record = this.digits[index];
     try {
       await deleteDigit(id);
+      this.changed();
       this.digits.splice(index, 1);
       this.predicted.delete(id);
       this.heldOut.delete(id);
@@ -155,6 +182,7 @@ class Collection {
         return;
       }
       const [record] = await addDigits([{ label: d, pixels: imageToPixels(r.image) }]);
+      this.changed();
       this.digits.push(record);
       this.predicted.set(record.id, r.digit);
       this.pad.clear();
@@ -172,14 +200,21 @@ class Collection {
     const x = this.v.files;
     x.export.addEventListener("click", () => this.exportDigits());
     x.import.addEventListener("change", () => this.importDigits());
-    x.clearAll.addEventListener("click", () => {
-      x.confirmText.textContent = `Delete all ${plural(this.digits.length, "digit")}? This cannot be undone (export them first to keep a copy).`;
+    x.clearAll.addEventListener("click", async () => {
+      await this.reread().catch(() => {});
+      this.askDeleteAll();
       x.confirmBox.hidden = false;
       x.clearAll.hidden = true;
       x.confirmNo.focus();
     });
     x.confirmNo.addEventListener("click", () => this.closeConfirm());
     x.confirmYes.addEventListener("click", () => this.deleteAll());
+  }
+
+  /** The question before "Delete all", with the number the store holds now. */
+  askDeleteAll(note = "") {
+    this.asked = this.digits.length;
+    this.v.files.confirmText.textContent = `${note}Delete all ${plural(this.asked, "digit")}? This cannot be undone (export them first to keep a copy).`;
   }
 
   closeConfirm() {
@@ -195,6 +230,7 @@ class Collection {
     try {
       const seed = readSeed(this.v.ft.seed.value);
       if (seed.error) throw new Error(seed.error);
+      await this.reread();
       const bytes = await this.client.call("export_collection", { ...packDigits(this.digits), seed: seed.value });
       const url = URL.createObjectURL(new Blob([bytes], { type: "application/octet-stream" }));
       const link = el("a", { href: url, download: "my-digits.npz", hidden: true });
@@ -216,8 +252,9 @@ class Collection {
     x.message.textContent = `Reading ${file.name}…`;
     try {
       const r = await this.client.call("import_collection", { data: new Uint8Array(await file.arrayBuffer()) });
-      const fresh = freshDigits(this.digits, r);
+      const fresh = freshDigits(await this.reread(), r);
       this.digits.push(...(await addDigits(fresh)));
+      this.changed();
       this.render();
       this.measureSoon();
       x.message.textContent = importedText(file.name, fresh.length, r.count);
@@ -232,8 +269,15 @@ class Collection {
   async deleteAll() {
     const x = this.v.files;
     try {
-      await clearDigits();
-      const n = this.digits.length;
+      // Another tab may have added or deleted digits since the question: ask again with the new number.
+      await this.reread();
+      if (this.digits.length !== this.asked) {
+        this.askDeleteAll("Your collection changed in another tab. ");
+        x.confirmNo.focus();
+        return;
+      }
+      const n = await clearDigits();
+      this.changed();
       this.digits = [];
       this.predicted.clear();
       this.heldOut = new Set();
@@ -301,6 +345,7 @@ class Collection {
       showError(f.error, "The page is still starting: try again in a moment.");
       return;
     }
+    await this.reread().catch(() => {});
     const choices = this.readFinetuneForm();
     if (!choices) return;
     const list = this.digits.slice();
@@ -387,6 +432,7 @@ export function mountCollection(section, ctx) {
     async show() {
       panel.visible = true;
       await loaded;
+      await panel.reread().catch(() => {});
       section.dataset.loaded = "true";
       panel.measure();
     },

@@ -4,6 +4,7 @@
 // crops, scales and centres it the way MNIST digits were made and returns the 28x28 image it
 // classified, the ten probabilities and the time it took.
 
+import { makeFeatureMaps } from "./featuremaps.js";
 import { makePad } from "./pad.js";
 import { el, messageOf, paintGrey, percent } from "./ui.js";
 
@@ -43,6 +44,7 @@ export function mountDraw(section, ctx) {
 
   // A new network (training progress, upload, reset) deserves a fresh answer for the same drawing.
   store.subscribe((event) => {
+    if (event.type === "model") display.network(event.model);
     if (event.type === "model" && pad.hasInk) predictor.request();
   });
 
@@ -67,6 +69,7 @@ function makeDisplay(part) {
   const timing = part("timing");
   const announce = part("announce");
   const seen = part("seen");
+  const maps = makeFeatureMaps(part("seen-maps"));
   const bars = Array.from({ length: 10 }, (_, d) => {
     const fill = el("span", { class: "bar-fill" });
     const pct = el("span", { class: "bar-pct", text: "0%" });
@@ -86,6 +89,16 @@ function makeDisplay(part) {
         bar.item.classList.remove("top");
       }
       paintGrey(seen, new Float32Array(784));
+      maps.clear();
+    },
+    /** A CNN also shows its first layer's feature maps. */
+    network(model) {
+      maps.setNetwork(model);
+    },
+    /** A drawing made while Python is still loading: it is read once the network is ready. */
+    waiting() {
+      prediction.textContent = "";
+      confidence.textContent = "The network will read your drawing as soon as Python is ready.";
     },
     failed(message) {
       prediction.textContent = "";
@@ -108,6 +121,7 @@ function makeDisplay(part) {
         bars[d].item.classList.toggle("top", d === digit);
       }
       paintGrey(seen, result.image);
+      maps.show(result.feature_maps, result.feature_shape);
       if (speak) announce.textContent = `Prediction: ${digit}, ${percent(probs[digit], 0)} confident.`;
     },
   };
@@ -145,6 +159,7 @@ function makePredictor(client, canvas, display) {
     inFlight = true;
     const mine = generation;
     const started = performance.now();
+    if (!client.ready) display.waiting();
     try {
       const result = await client.call("predict", { pixels: pad.readInk(), width: canvas.width, height: canvas.height });
       if (mine === generation) {

@@ -78,7 +78,12 @@ export function mistakeFigure(digit, m, i) {
   const p = m.probs[i * 10 + m.predicted[i]]; // probs holds one row of 10 per mistake
   return digitFigure(
     digit,
-    el("span", {}, el("span", { class: "truth", text: `is ${m.label[i]}` }), " ", el("span", { class: "guess", text: `said ${m.predicted[i]} (${percent(p, 0)})` })),
+    el(
+      "span",
+      {},
+      el("span", { class: "truth", text: `is ${m.label[i]}` }), " ", el("span", { class: "guess", text: `said ${m.predicted[i]} (${percent(p, 0)})` }), " ",
+      el("a", { href: `#/step/digit/${digit.index}`, class: "step-link", "data-testid": "mistake-step", "aria-label": `Step through held-out digit ${digit.index}`, text: "Step through" }),
+    ),
     `Held-out digit ${digit.index}: a ${m.label[i]}, predicted ${m.predicted[i]} with ${percent(p, 0)} probability`,
   );
 }

@@ -1,6 +1,7 @@
 // The Inspect panel: held-out accuracy, a confusion matrix whose cells open their digits, the most
 // confident mistakes, and the first layer's weights as one image per hidden unit.
 
+import { FILTERS_HELP, paintFilters } from "./featuremaps.js";
 import { cellIndices } from "./inspect-helpers.js";
 import { confusionTable, digitFigure, mistakeFigure, paintWeights } from "./inspect-view.js";
 import { el, messageOf, percent, showError } from "./ui.js";
@@ -8,6 +9,7 @@ import { el, messageOf, percent, showError } from "./ui.js";
 const EXAMPLES_SHOWN = 24;
 const MISTAKES_SHOWN = 30;
 const WEIGHTS_REFRESH_MS = 3000;
+const changedNote = "The network changed: evaluate again to update these figures.";
 
 export function mountInspect(section, ctx) {
   const { client, store } = ctx;
@@ -23,8 +25,11 @@ export function mountInspect(section, ctx) {
 
   let report = null;
   let visible = false;
-  let stale = true;
   let training = false;
+  // The store's model version the figures were measured on: a note says "changed" only when the
+  // weights changed since (store.model.version), not on every event about the same network.
+  let measuredVersion = null;
+  const stale = () => measuredVersion !== store.model?.version;
 
   async function images(indices) {
     return Promise.all(indices.map((index) => client.call("test_digit", { index })));
@@ -34,13 +39,15 @@ export function mountInspect(section, ctx) {
     button.disabled = true;
     status.textContent = "Evaluating 2,000 held-out digits…";
     showError(errorBox, "");
+    const version = store.model?.version;
     try {
       report = await client.call("evaluate", { max_mistakes: MISTAKES_SHOWN });
-      stale = false;
+      measuredVersion = version;
+      if (!stale()) store.measured(report.accuracy);
       const right = Math.round(report.accuracy * report.labels.length);
       accuracy.textContent = `${percent(report.accuracy, 2)} of held-out digits right (${right.toLocaleString("en-GB")} of ${report.labels.length.toLocaleString("en-GB")}).`;
       accuracy.dataset.accuracy = String(report.accuracy);
-      status.textContent = "";
+      status.textContent = stale() && store.run.state !== "running" ? changedNote : "";
       renderConfusion();
       examples.replaceChildren();
       await renderMistakes();
@@ -70,7 +77,11 @@ export function mountInspect(section, ctx) {
       const shown = indices.slice(0, EXAMPLES_SHOWN);
       const digits = await images(shown);
       const gallery = el("div", { class: "gallery", "data-testid": "cell-examples" },
-        digits.map((d) => digitFigure(d, `#${d.index}`, `Held-out digit ${d.index}: a ${d.label}, predicted ${c}`)));
+        digits.map((d) => digitFigure(
+          d,
+          el("a", { href: `#/step/digit/${d.index}`, "data-testid": "cell-step", "aria-label": `Step through held-out digit ${d.index}`, text: `#${d.index}: step through` }),
+          `Held-out digit ${d.index}: a ${d.label}, predicted ${c}`,
+        )));
       const more = indices.length > shown.length ? el("p", { class: "muted", text: `Showing ${shown.length} of ${indices.length}.` }) : null;
       examples.replaceChildren(...[heading, gallery, more].filter(Boolean));
     } catch (err) {
@@ -93,8 +104,7 @@ export function mountInspect(section, ctx) {
     if (event.type !== "model") return;
     const wasTraining = training;
     training = store.run.state === "running";
-    stale = true;
-    if (report && !training) status.textContent = "The network changed: evaluate again to update these figures.";
+    if (report && !training && !button.disabled && stale()) status.textContent = changedNote;
     if (visible && (!training || !wasTraining)) weights.refresh(training);
     weights.schedule(visible && training);
   });
@@ -103,7 +113,7 @@ export function mountInspect(section, ctx) {
     show() {
       visible = true;
       weights.refresh(training);
-      if (stale && !report) evaluate();
+      if (!report) evaluate();
       weights.schedule(training);
     },
     hide() {
@@ -118,6 +128,8 @@ function mountWeights(part, client) {
   const canvas = part("weights");
   const shape = part("weights-shape");
   const status = part("weights-status");
+  const help = part("weights-help");
+  const denseHelp = help?.textContent;
   let busy = false;
   let timer = null;
 
@@ -126,6 +138,12 @@ function mountWeights(part, client) {
     busy = true;
     try {
       const w = await client.call("weights", { layer: 0 });
+      if (help) help.textContent = w.kind === "conv2d" ? FILTERS_HELP : denseHelp;
+      if (w.kind === "conv2d") {
+        shape.textContent = paintFilters(canvas, w);
+        status.textContent = training ? "Updating every few seconds while training." : "";
+        return;
+      }
       const [units, inputs] = w.shape;
       shape.textContent = `W1: ${units}×${inputs} (one row of ${inputs} weights per hidden unit)`;
       if (inputs !== 784) {

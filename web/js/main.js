@@ -20,9 +20,12 @@
 // A panel is written as a view builder (DOM), pure helpers (tested with node --test) and thin
 // wiring between the store's events, the client and the view.
 
+import { readySentence } from "./boot-helpers.js";
+import { makeBootBar } from "./boot-view.js";
 import { WorkerClient } from "./client.js";
 import { mountDraw } from "./draw.js";
 import { registerOffline } from "./offline.js";
+import { mountStatus } from "./status.js";
 import { createStore } from "./store.js";
 import { byId, el, messageOf } from "./ui.js";
 
@@ -45,6 +48,7 @@ function startApp() {
   const store = createStore(client);
   const ctx = { client, store, navigate, draw: null };
   showLoading(client, store);
+  mountStatus(byId("net-status"), store);
   ctx.draw = mountDraw(byId("view-draw"), ctx);
   store.subscribe((event) => {
     if (event.type === "ready") renderLessons(event.info.catalog?.lessons);
@@ -92,9 +96,7 @@ function unavailable(name, err) {
 function showLoading(client, store) {
   const body = document.body;
   const boot = byId("boot");
-  const bootStage = byId("boot-stage");
-  const bootBar = byId("boot-progress");
-  const bootPercent = byId("boot-percent");
+  const bar = makeBootBar({ label: byId("boot-stage"), bar: byId("boot-progress"), time: byId("boot-percent") });
   const fatal = byId("fatal");
   const retry = byId("retry");
 
@@ -106,10 +108,13 @@ function showLoading(client, store) {
     retry.focus({ preventScroll: false });
   }
 
-  client.on("progress", ({ stage, percent }) => {
-    bootStage.textContent = `${stage}…`;
-    bootBar.value = percent;
-    bootPercent.textContent = `${percent}%`;
+  client.on("progress", ({ stage }) => bar.stage(stage));
+  // The digits arrive after "ready" (worker.js); the held-out accuracy is measured with them.
+  client.on("data", (message) => {
+    body.dataset.timings = JSON.stringify(message.timings || {});
+    body.dataset.digits = message.ok ? "ready" : "error";
+    const measured = message.result?.model?.test_accuracy;
+    if (message.ok && typeof measured === "number" && !store.active) store.measured?.(measured);
   });
   store.subscribe((event) => {
     if (event.type !== "ready") return;
@@ -122,9 +127,10 @@ function showLoading(client, store) {
     body.dataset.timings = JSON.stringify(info.timings || {});
     const v = info.versions || {};
     const t = info.timings || {};
+    bar.done(t);
     byId("versions").textContent =
       `Python ${v.python} and NumPy ${v.numpy} run in your browser through Pyodide ${v.pyodide || ""}; nothing is sent to a server. ` +
-      `Ready in ${((t.ready_ms || 0) / 1000).toFixed(1)} s.`;
+      readySentence(performance.now(), t.snapshot);
   });
   client.on("fatal", ({ message }) => failed(message));
   client.on("crash", ({ message }) => failed(`${message} Your drawing is kept; press Retry to start the worker again.`));
@@ -132,9 +138,7 @@ function showLoading(client, store) {
     body.dataset.ready = "false";
     boot.hidden = false;
     fatal.hidden = true;
-    bootStage.textContent = "Starting the Python runtime…";
-    bootBar.value = 0;
-    bootPercent.textContent = "0%";
+    bar.reset();
     client.restart();
   });
 }

@@ -1,4 +1,6 @@
 // The Models panel: what the current network is, download it, load another, go back to the default.
+// The held-out accuracy shown is always the one pycore measured on this page's digits; a figure a
+// file claims for itself is shown only beside it, as a claim.
 
 import { downloadBytes, el, messageOf, percent, showError, sizesText } from "./ui.js";
 
@@ -12,8 +14,10 @@ export function modelRows(model, lossNames = {}) {
     ["Activations", (model.activations || []).join(", ")],
     ["Loss", lossNames?.[model.loss] || model.loss],
     ["Numbers", model.dtype],
-    ["Held-out accuracy", model.test_accuracy === null || model.test_accuracy === undefined ? "not measured yet (see Inspect)" : percent(model.test_accuracy, 2)],
+    ["Held-out accuracy", model.test_accuracy === null || model.test_accuracy === undefined ? "not measured yet (see Inspect)" : `${percent(model.test_accuracy, 2)} (measured here)`],
   ];
+  // A file's own figure is shown only beside the measured one, and named as a claim.
+  if (Number.isFinite(model.claimed_accuracy)) rows.push(["Its file claims", percent(model.claimed_accuracy, 2)]);
   if (t.optimizer) {
     rows.push(["Trained with", `${t.optimizer}, learning rate ${t.lr}, batches of ${t.batch_size}, ${t.epochs} epoch${t.epochs === 1 ? "" : "s"}${t.augment ? ", augmentation" : ""}`]);
   }
@@ -94,7 +98,7 @@ export function mountModels(section, ctx) {
   });
 
   store.subscribe((event) => {
-    if (event.type !== "model") return;
+    if (event.type !== "model" && event.type !== "measured") return;
     stale = true;
     if (visible && store.run.state !== "running") refresh();
   });

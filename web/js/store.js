@@ -12,13 +12,22 @@
 //       "ready" (pretrained, after start-up), "run-start", "run-progress" (a running run changed the
 //       weights; at most once a second), "run-rest" (the run paused, stepped or ended),
 //       "load" (a model file: provenance "uploaded" or "restored"), "reset" (back to the pretrained)
+//   {type: "measured", model}              the same network's held-out accuracy was measured
 //   {type: "run", run}                     the run's state changed, or a new run started (run.id)
 //   {type: "progress", run, progress}      one training slice's figures (see App.train_slice)
-//   {type: "settings", settings, source}   the Train settings changed ("form", "recipe", "restored", ...)
+//   {type: "settings", settings, source}   the Train settings changed ("form", "recipe", "restored",
+//       "run": a run started, and the form shows the settings it runs with)
+//
+// store.model is App.model_info() plus `provenance` (what the network is: "pretrained",
+// "training", "trained", "finetuned", "untrained" (a run that ended before its first batch),
+// "uploaded", "restored") and `version`, a number that changes exactly when the weights may have
+// changed (a batch trained, a file loaded, a new run), so a view can tell whether the figures it
+// measured still belong to the network in use. store.run also keeps `base` (the network the run
+// started from: {provenance, sizes, test_accuracy}) and `verdict` (pycore.verdict, once it ended).
 //
 // The worker keeps its own copy of the run's state to slice the training; this is the page's one.
 
-import { formSettings, matchRecipe, recipeFormValues } from "./train-helpers.js";
+import { formSettings, matchRecipe, recipeFormValues, runFormValues } from "./train-helpers.js";
 
 const ACTIVE = new Set(["running", "paused"]);
 const RESTING = new Set(["paused", "done", "stopped", "diverged"]);
@@ -27,7 +36,10 @@ const FIRST_RECIPE = "small";
 
 /** A run that has not started: what the store holds before the first one. */
 function idleRun() {
-  return { id: 0, state: "idle", kind: "train", settings: null, totalSteps: 0, batchesPerEpoch: 1, step: 0, epoch: 0, error: null };
+  return {
+    id: 0, state: "idle", kind: "train", settings: null, totalSteps: 0, batchesPerEpoch: 1, step: 0, epoch: 0, error: null,
+    base: null, verdict: null,
+  };
 }
 
 export function createStore(client) {
@@ -56,8 +68,14 @@ export function createStore(client) {
   };
   const state = makeState(store, emit);
   const settings = settingsMethods(store, emit);
-  const training = trainingMethods(store, client, state);
+  // The form shows the settings of the run in the charts (a fine-tune's too).
+  const showRunSettings = (runSettings) => {
+    if (store.info?.catalog) store.setSettings(runFormValues(store.info.catalog, runSettings), "run");
+  };
+  const training = trainingMethods(store, client, state, showRunSettings);
   Object.assign(store, settings.methods, training.methods, modelMethods(store, client, state));
+  /** Tell the store the held-out accuracy just measured for the network in use (Inspect). */
+  store.measured = (accuracy) => state.measured(accuracy);
   listen(store, client, { emit, state, settings, training });
   return store;
 }
@@ -65,9 +83,12 @@ export function createStore(client) {
 /** setModel and setRun: change the store's model or run and tell the listeners. */
 function makeState(store, emit) {
   let modelTimer = null;
+  let version = 0;
 
   function setModel(model, reason) {
-    store.model = model;
+    // Only a rest or progress keeps the version: the weights changed batch by batch (bumped there).
+    if (!["run-progress", "run-rest"].includes(reason)) version += 1;
+    store.model = { ...model, version };
     if (reason !== "run-progress") {
       clearTimeout(modelTimer);
       modelTimer = null;
@@ -90,13 +111,20 @@ function makeState(store, emit) {
       }, MODEL_TICK_MS);
     },
     restModel() {
-      const { kind, state } = store.run;
-      const provenance = ACTIVE.has(state) ? "training" : kind === "finetune" ? "finetuned" : "trained";
+      const { kind, state, step } = store.run;
+      const provenance = ACTIVE.has(state) ? "training" : kind === "finetune" ? "finetuned" : step === 0 ? "untrained" : "trained";
       setModel({ ...store.model, provenance }, "run-rest");
     },
     emitProgress(progress) {
-      store.run = { ...store.run, step: progress.step, epoch: progress.epoch };
+      store.run = { ...store.run, step: progress.step, epoch: progress.epoch, verdict: progress.verdict || store.run.verdict };
+      if (progress.losses?.length) version += 1;
+      const accuracy = progress.test_accuracy ?? store.model.test_accuracy;
+      store.model = { ...store.model, version, test_accuracy: accuracy, steps_trained: progress.step };
       emit({ type: "progress", run: store.run, progress });
+    },
+    measured(accuracy) {
+      store.model = { ...store.model, test_accuracy: accuracy };
+      emit({ type: "measured", model: store.model });
     },
   };
 }
@@ -112,6 +140,12 @@ function listen(store, client, { emit, state, settings, training }) {
     if (store.run.state !== "idle") state.setRun({ state: ACTIVE.has(store.run.state) ? "stopped" : store.run.state });
     state.setModel({ ...info.model, provenance: "pretrained" }, "ready");
     if (first) emit({ type: "settings", settings: store.settings, source: "ready" });
+  });
+
+  // The digits arrive after "ready"; pycore then measures the network in use on the held-out ones.
+  client.on("data", (message) => {
+    const accuracy = message.ok ? message.result?.model?.test_accuracy : null;
+    if (Number.isFinite(accuracy) && store.model && !ACTIVE.has(store.run.state)) state.measured(accuracy);
   });
 
   client.on("train", (message) => {
@@ -131,7 +165,7 @@ function listen(store, client, { emit, state, settings, training }) {
   });
 }
 
-function trainingMethods(store, client, { setRun, setModel }) {
+function trainingMethods(store, client, { setRun, setModel }, showRunSettings) {
   let pendingStarts = 0;
 
   async function begin(method, params, kind, paused) {
@@ -142,11 +176,13 @@ function trainingMethods(store, client, { setRun, setModel }) {
     } finally {
       pendingStarts -= 1;
     }
+    const base = store.model && { provenance: store.model.provenance, sizes: store.model.sizes, test_accuracy: store.model.test_accuracy };
     setRun({
-      id: store.run.id + 1, kind, state: paused ? "paused" : "running", error: null,
+      id: store.run.id + 1, kind, state: paused ? "paused" : "running", error: null, verdict: null, base,
       settings: reply.settings, totalSteps: reply.total_steps, batchesPerEpoch: reply.batches_per_epoch, step: 0, epoch: 0,
     });
     setModel({ ...reply.model, provenance: "training" }, "run-start");
+    showRunSettings(reply.settings);
     return reply;
   }
 

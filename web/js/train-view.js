@@ -68,3 +68,42 @@ export function dataTable(caption, head, rows) {
     el("tbody", {}, rows.map((r) => el("tr", {}, r.map((c, i) => (i === 0 ? el("th", { scope: "row", text: c }) : el("td", { text: c })))))),
   );
 }
+
+/**
+ * The parts of the Train panel that belong to one run, added to the markup index.html gives:
+ * the caption saying which run the charts show, the question asked before a run replaces the
+ * network in use, the verdict with its retry, and what the training accuracy counts.
+ * Returns their elements by name.
+ */
+export function buildRunParts(section) {
+  const part = (id) => section.querySelector(`#${id}`);
+  const caption = el("p", { class: "run-caption", id: "run-caption", "data-testid": "run-caption" });
+  part("run-title").after(caption);
+
+  const confirmText = el("p", { id: "train-confirm-text" });
+  const yes = el("button", { type: "button", class: "button primary", id: "train-confirm-yes", "aria-describedby": "train-confirm-text", text: "Replace it and train" });
+  const no = el("button", { type: "button", class: "button", id: "train-confirm-no", text: "Cancel" });
+  const confirm = el(
+    "div",
+    { class: "confirm-box", id: "train-confirm", "data-testid": "train-confirm", role: "group", "aria-labelledby": "train-confirm-title", hidden: true },
+    el("p", { id: "train-confirm-title" }, el("strong", { text: "Replace the network in use?" })),
+    confirmText,
+    el("div", { class: "controls" }, yes, no),
+  );
+  section.querySelector("#train-form .controls").before(confirm);
+
+  const verdictText = el("p", { id: "train-verdict-text" });
+  const retry = el("button", { type: "button", class: "button primary", id: "train-retry", "data-testid": "train-retry", hidden: true });
+  const verdict = el("div", { class: "alert verdict-box", id: "train-verdict", "data-testid": "train-verdict", role: "alert", hidden: true }, verdictText, retry);
+  part("train-diverged").after(verdict);
+
+  const accNote = el("p", {
+    class: "help", id: "acc-note",
+    text: "Training digits: counted on each batch as it is trained, before that batch's update, over the whole epoch. " +
+      "So early in a run it trails the held-out accuracy, which is measured on the network as it is at the epoch's end. " +
+      "Both are the same for the same seed.",
+  });
+  part("acc-summary").after(accNote);
+
+  return { caption, confirm, confirmText, yes, no, verdict, verdictText, retry };
+}

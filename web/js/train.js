@@ -1,6 +1,8 @@
 // The Train panel: settings (built from pycore's catalogue, checked by pycore, errors shown beside
 // their field), run controls, live loss and accuracy charts with text alternatives, and the
-// divergence message.
+// divergence message. A fresh run that would replace a trained network (the pretrained one, one
+// trained here, fine-tuned, uploaded or restored) asks first, in the page; a run that ends without
+// learning says so, with pycore's likely cause and a one-click retry with its suggested fix.
 //
 // The settings live in the store (store.settings) and the form shows them; the run is the store's
 // too, whichever panel started it (a fine-tune from My digits shows in the same charts). The worker
@@ -9,11 +11,12 @@
 
 import { newSeed } from "./persist.js";
 import { makeChartHost } from "./train-charts.js";
+import { statusKind } from "./status-helpers.js";
 import {
-  accRows, accSummaryText, formSettings, lossRows, lossSummaryText, newHistory, progressText, recordProgress,
-  runStateText, sentence, thin, trainingSettings,
+  accRows, accSummaryText, confirmText, formSettings, lossRows, lossSummaryText, needsConfirm, newHistory, progressText,
+  recordProgress, runCaption, runFormValues, runStateText, sentence, suggestionText, thin, trainingSettings,
 } from "./train-helpers.js";
-import { buildSettingsForm, dataTable } from "./train-view.js";
+import { buildRunParts, buildSettingsForm, dataTable } from "./train-view.js";
 import { el, messageOf, showError, sizesText, throttle } from "./ui.js";
 
 const CHART_MS = 200;
@@ -24,8 +27,10 @@ export function mountTrain(section, ctx) {
   const part = (id) => section.querySelector(`#${id}`);
   const form = part("train-form");
   const formError = part("train-form-error");
+  const parts = buildRunParts(section);
   const settings = mountSettings(section, store, formError);
-  const live = mountLive(section, store);
+  const live = mountLive(section, store, parts);
+  const confirm = mountConfirm(parts, part("train-start"));
 
   const buttons = {
     start: part("train-start"), pause: part("train-pause"), resume: part("train-resume"),
@@ -42,8 +47,10 @@ export function mountTrain(section, ctx) {
     form.dataset.state = run.state;
   }
 
-  async function start(paused = false) {
+  // Resolves true once a run started, false when the learner cancelled or pycore refused.
+  async function start(paused = false, { asked = false } = {}) {
     settings.clearErrors();
+    if (!asked && needsConfirm(store.model, store.run.state) && !(await confirm.ask(store.model))) return false;
     try {
       await store.startTraining(trainingSettings(store.info.catalog, store.settings), { paused });
       return true;
@@ -67,6 +74,13 @@ export function mountTrain(section, ctx) {
     await control(store.step);
   });
   buttons.reset.addEventListener("click", () => control(store.resetModel));
+  // The retry replaces only the network that did not learn: no question asked.
+  parts.retry.addEventListener("click", () => {
+    const suggestion = store.run.verdict?.suggestion;
+    if (!suggestion || store.active) return;
+    store.setSettings(runFormValues(store.info.catalog, suggestion), "retry");
+    start(false, { asked: statusKind(store.model, store.run) === "did-not-learn" });
+  });
 
   store.subscribe((event) => {
     if (event.type === "run") showState(event.run);
@@ -160,7 +174,7 @@ function mountSettings(section, store, formError) {
 }
 
 /** The run's live figures: state, progress, the two charts and their tables. */
-function mountLive(section, store) {
+function mountLive(section, store, parts) {
   const part = (id) => section.querySelector(`#${id}`);
   const stateText = part("train-state");
   const bar = part("train-progress");
@@ -181,6 +195,8 @@ function mountLive(section, store) {
     bar.max = run.totalSteps;
     bar.value = 0;
     showError(divergedBox, "");
+    parts.verdict.hidden = true;
+    parts.caption.textContent = runCaption(run, null, store.info?.catalog?.names);
     stats.textContent = "";
     // Empty charts only need a redraw when an earlier run left lines on them.
     drawn.loss = drawn.loss > 0 ? -1 : 0;
@@ -231,32 +247,85 @@ function mountLive(section, store) {
   }
   const redrawSoon = throttle(redraw, CHART_MS);
 
+  function describeState(run) {
+    stateText.textContent = runStateText(run.state, store.model?.sizes, { provenance: store.model?.provenance, verdict: run.verdict });
+    form.dataset.verdict = run.verdict ? (run.verdict.learned ? "learned" : "did-not-learn") : "";
+  }
+
+  // pycore's verdict on a finished run that did not learn (a NaN keeps its own message above).
+  function showVerdict(run) {
+    const v = run.verdict;
+    const failed = v && v.learned === false && run.state !== "diverged";
+    parts.verdict.hidden = !failed;
+    if (!failed) return;
+    parts.verdictText.textContent = v.message || `The run did not learn. ${v.reason}`;
+    const retry = run.kind === "train" && v.suggestion && Object.keys(v.suggestion).length;
+    parts.retry.hidden = !retry;
+    if (retry) parts.retry.textContent = `Retry with ${suggestionText(store.info?.catalog, v.suggestion)}`;
+  }
+
+  const form = section.querySelector("#train-form");
   store.subscribe((event) => {
     if (event.type === "run") {
       const run = event.run;
       if (run.id !== runId) startRun(run);
-      stateText.textContent = runStateText(run.state, run.state === "idle" ? null : store.model?.sizes);
+      describeState(run);
       if (run.error) showError(divergedBox, `Training stopped: ${run.error}`);
       if (["done", "stopped", "diverged"].includes(run.state)) {
         describeProgress(run);
+        showVerdict(run);
         redrawSoon();
       }
     } else if (event.type === "progress") {
       const p = event.progress;
       slices += 1;
       bar.dataset.slices = String(slices);
-      recordProgress(history, p, event.run.settings?.batch_size || 1);
+      recordProgress(history, p, event.run.settings?.batch_size || 1, performance.now());
       describeProgress(event.run);
       redrawSoon();
       if (p.diverged) showError(divergedBox, p.message);
     } else if (event.type === "model" && event.reason === "reset") {
       stateText.textContent = `Back to the pretrained network (${sizesText(event.model.sizes)}).`;
-    } else if (event.type === "model" && event.reason === "run-start") {
-      stateText.textContent = runStateText(store.run.state, event.model.sizes);
+    } else if (event.type === "model" && (event.reason === "run-start" || store.run.state === "idle")) {
+      describeState(store.run);
+      if (event.reason === "run-start") parts.caption.textContent = runCaption(store.run, event.model.sizes, store.info?.catalog?.names);
     }
   });
+  parts.caption.textContent = runCaption(store.run, null);
+  describeState(store.run);
 
   return { redrawCharts };
+}
+
+/** The in-page question before a run replaces the network in use: ask(model) resolves yes or no. */
+function mountConfirm(parts, startButton) {
+  let answer = null;
+
+  function close(yes) {
+    parts.confirm.hidden = true;
+    const resolve = answer;
+    answer = null;
+    resolve?.(yes);
+    if (!yes) startButton.focus();
+  }
+
+  parts.yes.addEventListener("click", () => close(true));
+  parts.no.addEventListener("click", () => close(false));
+  parts.confirm.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") close(false);
+  });
+
+  return {
+    ask(model) {
+      answer?.(false);
+      parts.confirmText.textContent = confirmText(model);
+      parts.confirm.hidden = false;
+      parts.yes.focus();
+      return new Promise((resolve) => {
+        answer = resolve;
+      });
+    },
+  };
 }
 
 /** The "Show as table" buttons and the tables behind the two charts. */

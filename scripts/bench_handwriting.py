@@ -3,6 +3,7 @@
     python scripts/bench_handwriting.py                       # the shipped model, in CPython
     python scripts/bench_handwriting.py --models a.npz b.npz  # several models side by side
     python scripts/bench_handwriting.py --page                # drawn into the served page
+    python scripts/bench_handwriting.py --page --models cnn.npz  # uploaded first, then drawn
 
 The drawings come from scripts/handwriting.py (hand-made stroke templates of the ways people
 write each digit, varied in slant, rotation, size, placement, wobble and pen width; not derived
@@ -53,7 +54,7 @@ def in_python(models: list[Path], sample: list[dict]) -> None:
         report(f"{path.name} {net}", labels, net.predict(images), styles)
 
 
-def in_page(sample: list[dict]) -> None:
+def in_page(sample: list[dict], model: Path | None) -> None:
     import browser
     import serve
     from playwright.sync_api import sync_playwright
@@ -65,11 +66,23 @@ def in_page(sample: list[dict]) -> None:
         pg = b.new_page(viewport={"width": 1280, "height": 900})
         pg.goto(server.url + "/")
         pg.wait_for_function("() => document.body.dataset.ready === 'true'", timeout=120_000)
+        if model is not None:  # loaded through the Models panel, as a person would
+            pg.goto(server.url + "/#/models")
+            pg.set_input_files("#model-upload", str(model))
+            pg.wait_for_function(
+                "() => /Loaded/.test(document.querySelector('#models-message').textContent)",
+                timeout=60_000,
+            )
+            pg.goto(server.url + "/#/draw")
         for d in sample:
             pg.click("[data-testid=clear]")
+            before = pg.evaluate("() => Number(document.body.dataset.predictions || 0)")
             browser.draw_strokes(pg, page_strokes(d), size=280)
+            # The answer for the finished drawing: nothing asked for or on its way any more.
             pg.wait_for_function(
-                "() => document.querySelector('#announce').textContent.startsWith('Prediction')",
+                "(n) => document.body.dataset.predicting === 'false'"
+                " && Number(document.body.dataset.predictions) > n",
+                arg=before,
                 timeout=20_000,
             )
             predicted.append(int(pg.inner_text("[data-testid=prediction]")))
@@ -95,7 +108,9 @@ def main() -> None:
     args = parser.parse_args()
     sample = drawings(args.n, args.seed)
     if args.page:
-        in_page(sample)
+        default = ROOT / "dist/models/default.npz"
+        for path in args.models:
+            in_page(sample, None if path == default else path)
     else:
         in_python(args.models, sample)
 

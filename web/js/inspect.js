@@ -79,11 +79,12 @@ export function mountInspect(section, ctx) {
       const gallery = el("div", { class: "gallery", "data-testid": "cell-examples" },
         digits.map((d) => digitFigure(
           d,
-          el("a", { href: `#/step/digit/${d.index}`, "data-testid": "cell-step", "aria-label": `Step through held-out digit ${d.index}`, text: `#${d.index}: step through` }),
+          el("a", { href: `#/step/digit/${d.index}`, "data-testid": "cell-step", "aria-label": `Step through held-out digit ${d.index}`, title: "Step through this digit", text: `#${d.index}` }),
           `Held-out digit ${d.index}: a ${d.label}, predicted ${c}`,
         )));
       const more = indices.length > shown.length ? el("p", { class: "muted", text: `Showing ${shown.length} of ${indices.length}.` }) : null;
-      examples.replaceChildren(...[heading, gallery, more].filter(Boolean));
+      const help = el("p", { class: "muted", text: "Select a digit's number to step through what the network does with it." });
+      examples.replaceChildren(...[heading, help, gallery, more].filter(Boolean));
     } catch (err) {
       examples.replaceChildren(heading, el("p", { class: "error", text: messageOf(err) }));
     }

@@ -68,6 +68,22 @@ export function paintWeights(canvas, data, units) {
   canvas.style.setProperty("--columns", columns);
 }
 
+/**
+ * The digits of one confusion cell (predicted as ``predicted``), each captioned by its number,
+ * which is the link into the step-through; a help line before and a count after when cut short.
+ */
+export function cellGallery(digits, predicted, total) {
+  const gallery = el("div", { class: "gallery", "data-testid": "cell-examples" },
+    digits.map((d) => digitFigure(
+      d,
+      el("a", { href: `#/step/digit/${d.index}`, "data-testid": "cell-step", "aria-label": `Step through held-out digit ${d.index}`, title: "Step through this digit", text: `#${d.index}` }),
+      `Held-out digit ${d.index}: a ${d.label}, predicted ${predicted}`,
+    )));
+  const help = el("p", { class: "muted", text: "Select a digit's number to step through what the network does with it." });
+  const more = total > digits.length ? el("p", { class: "muted", text: `Showing ${digits.length} of ${total}.` }) : null;
+  return [help, gallery, more].filter(Boolean);
+}
+
 /** One held-out digit ({index, image}) with a caption under it. */
 export function digitFigure(digit, caption, label) {
   return el("figure", { class: "digit-card" }, digitCanvas(digit.image, label), el("figcaption", {}, caption));

@@ -3,7 +3,7 @@
 
 import { FILTERS_HELP, paintFilters } from "./featuremaps.js";
 import { cellIndices } from "./inspect-helpers.js";
-import { confusionTable, digitFigure, mistakeFigure, paintWeights } from "./inspect-view.js";
+import { cellGallery, confusionTable, mistakeFigure, paintWeights } from "./inspect-view.js";
 import { el, messageOf, percent, showError } from "./ui.js";
 
 const EXAMPLES_SHOWN = 24;
@@ -76,15 +76,7 @@ export function mountInspect(section, ctx) {
     try {
       const shown = indices.slice(0, EXAMPLES_SHOWN);
       const digits = await images(shown);
-      const gallery = el("div", { class: "gallery", "data-testid": "cell-examples" },
-        digits.map((d) => digitFigure(
-          d,
-          el("a", { href: `#/step/digit/${d.index}`, "data-testid": "cell-step", "aria-label": `Step through held-out digit ${d.index}`, title: "Step through this digit", text: `#${d.index}` }),
-          `Held-out digit ${d.index}: a ${d.label}, predicted ${c}`,
-        )));
-      const more = indices.length > shown.length ? el("p", { class: "muted", text: `Showing ${shown.length} of ${indices.length}.` }) : null;
-      const help = el("p", { class: "muted", text: "Select a digit's number to step through what the network does with it." });
-      examples.replaceChildren(...[heading, help, gallery, more].filter(Boolean));
+      examples.replaceChildren(heading, ...cellGallery(digits, c, indices.length));
     } catch (err) {
       examples.replaceChildren(heading, el("p", { class: "error", text: messageOf(err) }));
     }

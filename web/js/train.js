@@ -173,6 +173,42 @@ function mountSettings(section, store, formError) {
   };
 }
 
+/** Send the run's figures to the chart worker, only what changed since the last time (drawn). */
+function drawCharts(charts, history, drawn, run) {
+  // With a chart worker the main thread only packs numbers into typed arrays.
+  if (drawn.loss !== history.losses.length) {
+    const raw = thin(history.losses, MAX_POINTS);
+    const smooth = thin(history.smooth, MAX_POINTS);
+    charts.update("loss", {
+      x: Float64Array.from(raw, (p) => p.x),
+      series: [Float64Array.from(raw, (p) => p.y), Float64Array.from(smooth, (p) => p.y)],
+      xMax: Math.max(run.totalSteps, 1),
+    });
+    drawn.loss = history.losses.length;
+  }
+  if (drawn.epochs !== history.epochs.length) {
+    const nan = (v) => (v === null || v === undefined ? Number.NaN : v * 100);
+    charts.update("acc", {
+      x: Float64Array.from(history.epochs, (e) => e.epoch),
+      series: [Float64Array.from(history.epochs, (e) => nan(e.train)), Float64Array.from(history.epochs, (e) => nan(e.test))],
+      xMax: Math.max(Number(run.settings?.epochs) || 1, 1),
+    });
+    drawn.epochs = history.epochs.length;
+  }
+}
+
+/** pycore's verdict on a finished run that did not learn (a NaN keeps its own message). */
+function showVerdict(parts, run, catalog) {
+  const v = run.verdict;
+  const failed = v && v.learned === false && run.state !== "diverged";
+  parts.verdict.hidden = !failed;
+  if (!failed) return;
+  parts.verdictText.textContent = v.message || `The run did not learn. ${v.reason}`;
+  const retry = run.kind === "train" && v.suggestion && Object.keys(v.suggestion).length;
+  parts.retry.hidden = !retry;
+  if (retry) parts.retry.textContent = `Retry with ${suggestionText(catalog, v.suggestion)}`;
+}
+
 /** The run's live figures: state, progress, the two charts and their tables. */
 function mountLive(section, store, parts) {
   const part = (id) => section.querySelector(`#${id}`);
@@ -210,29 +246,9 @@ function mountLive(section, store, parts) {
     stats.dataset.examplesPerSecond = history.speed ? history.speed.toFixed(0) : "";
   }
 
-  // Charts are redrawn only while the Train view is on screen; with a chart worker the main
-  // thread only packs numbers into typed arrays.
+  // Charts are redrawn only while the Train view is on screen.
   function redrawCharts() {
-    if (!charts || section.hidden) return;
-    if (drawn.loss !== history.losses.length) {
-      const raw = thin(history.losses, MAX_POINTS);
-      const smooth = thin(history.smooth, MAX_POINTS);
-      charts.update("loss", {
-        x: Float64Array.from(raw, (p) => p.x),
-        series: [Float64Array.from(raw, (p) => p.y), Float64Array.from(smooth, (p) => p.y)],
-        xMax: Math.max(store.run.totalSteps, 1),
-      });
-      drawn.loss = history.losses.length;
-    }
-    if (drawn.epochs !== history.epochs.length) {
-      const nan = (v) => (v === null || v === undefined ? Number.NaN : v * 100);
-      charts.update("acc", {
-        x: Float64Array.from(history.epochs, (e) => e.epoch),
-        series: [Float64Array.from(history.epochs, (e) => nan(e.train)), Float64Array.from(history.epochs, (e) => nan(e.test))],
-        xMax: Math.max(Number(store.run.settings?.epochs) || 1, 1),
-      });
-      drawn.epochs = history.epochs.length;
-    }
+    if (charts && !section.hidden) drawCharts(charts, history, drawn, store.run);
   }
 
   function redraw() {
@@ -252,18 +268,6 @@ function mountLive(section, store, parts) {
     form.dataset.verdict = run.verdict ? (run.verdict.learned ? "learned" : "did-not-learn") : "";
   }
 
-  // pycore's verdict on a finished run that did not learn (a NaN keeps its own message above).
-  function showVerdict(run) {
-    const v = run.verdict;
-    const failed = v && v.learned === false && run.state !== "diverged";
-    parts.verdict.hidden = !failed;
-    if (!failed) return;
-    parts.verdictText.textContent = v.message || `The run did not learn. ${v.reason}`;
-    const retry = run.kind === "train" && v.suggestion && Object.keys(v.suggestion).length;
-    parts.retry.hidden = !retry;
-    if (retry) parts.retry.textContent = `Retry with ${suggestionText(store.info?.catalog, v.suggestion)}`;
-  }
-
   const form = section.querySelector("#train-form");
   store.subscribe((event) => {
     if (event.type === "run") {
@@ -273,7 +277,7 @@ function mountLive(section, store, parts) {
       if (run.error) showError(divergedBox, `Training stopped: ${run.error}`);
       if (["done", "stopped", "diverged"].includes(run.state)) {
         describeProgress(run);
-        showVerdict(run);
+        showVerdict(parts, run, store.info?.catalog);
         redrawSoon();
       }
     } else if (event.type === "progress") {

@@ -243,14 +243,18 @@ def rasterise(drawing: dict, size: int = CANVAS) -> np.ndarray:
 
 
 def page_strokes(drawing: dict) -> list[list[tuple[float, float]]]:
-    """Mouse paths for the page's fixed 20 px pen: a wider pen is traced as parallel passes."""
+    """Mouse paths for the page's fixed 20 px pen: a wider pen is traced as two more passes,
+    offset across the stroke's main direction; every second point is enough for the mouse."""
     extra = max(0.0, drawing["pen"] - PAGE_PEN)
-    offsets = [0.0] if extra < 4 else [-extra / 2, 0.0, extra / 2]
+    offsets = [(0.0, 0.0)]
+    if extra >= 4:
+        d = extra / 2 / math.sqrt(2)
+        offsets += [(d, d), (-d, -d), (d, -d), (-d, d)]
     out = []
     for stroke in drawing["strokes"]:
-        for dx in offsets:
-            for dy in offsets if extra >= 4 else [0.0]:
-                out.append([(x + dx, y + dy) for x, y in stroke])
+        points = stroke[::2] + ([stroke[-1]] if len(stroke) % 2 == 0 else [])
+        for dx, dy in offsets:
+            out.append([(x + dx, y + dy) for x, y in points])
     return out
 
 

@@ -89,12 +89,9 @@ def in_page(sample: list[dict], model: Path | None) -> None:
         b.close()
     server.shutdown()
     labels = np.array([d["label"] for d in sample])
-    report(
-        "the page's network (mouse drawings)",
-        labels,
-        np.array(predicted),
-        [d["style"] for d in sample],
-    )
+    name = model.name if model is not None else "the pretrained network"
+    styles = [d["style"] for d in sample]
+    report(f"{name} in the page (mouse drawings)", labels, np.array(predicted), styles)
 
 
 def main() -> None:

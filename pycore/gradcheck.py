@@ -32,22 +32,36 @@ def backprop_float64(net: Network, x, y):
     return net, x, y, {k: g.copy() for k, g in net.gradients().items()}
 
 
+def numeric_gradient(loss, array: np.ndarray, h: float, entries: np.ndarray | None = None):
+    """d loss()/d array by (L(a + h) - L(a - h)) / 2h, nudging ``array`` in place.
+
+    ``loss`` is called with no arguments and must read ``array``; ``entries`` are flat indices
+    (default: every entry), and the result has one value per entry, or ``array``'s shape when
+    every entry is taken. Every entry is put back exactly as it was.
+    """
+    flat = array.reshape(-1)
+    if not np.shares_memory(flat, array):
+        raise ValueError("numeric_gradient needs an array it can nudge in place (contiguous)")
+    chosen = np.arange(flat.size) if entries is None else entries
+    numeric = np.empty(len(chosen))
+    for n, i in enumerate(chosen):
+        saved = flat[i]
+        flat[i] = saved + h
+        up = loss()
+        flat[i] = saved - h
+        down = loss()
+        flat[i] = saved
+        numeric[n] = (up - down) / (2 * h)
+    return numeric.reshape(array.shape) if entries is None else numeric
+
+
 def central_differences(net, x, y, flat: np.ndarray, entries: np.ndarray, h: float) -> np.ndarray:
     """dL/dp by (L(p + h) - L(p - h)) / 2h for the ``entries`` of one parameter tensor.
 
     ``flat`` is a flat *view* of the tensor, so nudging it nudges the network; every entry is
     put back exactly as it was.
     """
-    numeric = np.empty(len(entries))
-    for n, i in enumerate(entries):
-        saved = flat[i]
-        flat[i] = saved + h
-        up = net.evaluate_loss(x, y)
-        flat[i] = saved - h
-        down = net.evaluate_loss(x, y)
-        flat[i] = saved
-        numeric[n] = (up - down) / (2 * h)
-    return numeric
+    return numeric_gradient(lambda: net.evaluate_loss(x, y), flat, h, entries)
 
 
 def check_network(

@@ -16,7 +16,7 @@ from pycore.conv import (
     from_description,
     output_shape,
 )
-from pycore.gradcheck import central_differences, relative_error
+from pycore.gradcheck import central_differences, numeric_gradient, relative_error
 from pycore.layers import Dense
 from pycore.losses import CrossEntropy, targets
 from pycore.losses import get as get_loss
@@ -31,16 +31,7 @@ def _output(layer, x: np.ndarray) -> np.ndarray:
 
 def _numeric(loss, array: np.ndarray) -> np.ndarray:
     """dloss/darray by central differences, nudging ``array`` in place (and restoring it)."""
-    numeric = np.zeros_like(array)
-    for i in np.ndindex(array.shape):
-        saved = array[i]
-        array[i] = saved + H
-        up = loss()
-        array[i] = saved - H
-        down = loss()
-        array[i] = saved
-        numeric[i] = (up - down) / (2 * H)
-    return numeric
+    return numeric_gradient(loss, array, H)
 
 
 def _check_layer(layer, x: np.ndarray, rng: np.random.Generator) -> dict[str, float]:

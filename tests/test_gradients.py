@@ -9,7 +9,7 @@ import pytest
 
 from pycore import Network
 from pycore.activations import ACTIVATIONS
-from pycore.gradcheck import check_network, relative_error
+from pycore.gradcheck import check_network, numeric_gradient, relative_error
 from pycore.layers import Dense
 
 HIDDEN = sorted(ACTIVATIONS)
@@ -57,27 +57,9 @@ def test_dense_backward_matches_finite_differences_with_random_upstream_gradient
 
     h = 1e-6
     for name, analytic in [("W", layer.grads["W"]), ("b", layer.grads["b"])]:
-        p = layer.params[name]
-        numeric = np.zeros_like(p)
-        for i in np.ndindex(p.shape):
-            saved = p[i]
-            p[i] = saved + h
-            up = loss()
-            p[i] = saved - h
-            down = loss()
-            p[i] = saved
-            numeric[i] = (up - down) / (2 * h)
+        numeric = numeric_gradient(loss, layer.params[name], h)
         assert relative_error(analytic, numeric) < 1e-6, name
-    numeric_dx = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        saved = x[i]
-        x[i] = saved + h
-        up = loss()
-        x[i] = saved - h
-        down = loss()
-        x[i] = saved
-        numeric_dx[i] = (up - down) / (2 * h)
-    assert relative_error(dx, numeric_dx) < 1e-6
+    assert relative_error(dx, numeric_gradient(loss, x, h)) < 1e-6
 
 
 def test_fused_softmax_cross_entropy_equals_the_chain_through_softmax(rng):

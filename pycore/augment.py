@@ -148,11 +148,14 @@ def pen_width(images: np.ndarray, rng: np.random.Generator, share: float) -> np.
     return out
 
 
+# (row, column) of every pixel of the 28x28 field, made once: strokes are drawn batch after batch.
+_PIXELS = np.stack(np.divmod(np.arange(SIDE * SIDE, dtype=np.float32), SIDE), axis=1)
+
+
 def _segment_ink(p0: np.ndarray, p1: np.ndarray, width: np.ndarray) -> np.ndarray:
     """Anti-aliased ink (N, 28, 28) of one straight stroke per image, from p0 to p1 (N, 2)."""
-    grid = np.stack(np.divmod(np.arange(SIDE * SIDE, dtype=np.float32), SIDE), axis=1)
     d = (p1 - p0)[:, None, :]
-    rel = grid[None, :, :] - p0[:, None, :]
+    rel = _PIXELS[None, :, :] - p0[:, None, :]
     length2 = np.maximum((d * d).sum(axis=2), 1e-6)
     t = np.clip((rel * d).sum(axis=2) / length2, 0.0, 1.0)
     dist = np.linalg.norm(rel - t[:, :, None] * d, axis=2)

@@ -278,7 +278,8 @@ function mountLive(section, store, parts) {
       if (["done", "stopped", "diverged"].includes(run.state)) {
         describeProgress(run);
         showVerdict(parts, run, store.info?.catalog);
-        redrawSoon();
+        // A finished run shows its final figures with its verdict, not one chart interval later.
+        redraw();
       }
     } else if (event.type === "progress") {
       const p = event.progress;

@@ -12,10 +12,10 @@ the pretrained model. Nothing here trains; :mod:`pycore.train` does.
 
 from __future__ import annotations
 
-import argparse
 import copy
 import math
 from dataclasses import asdict, dataclass, field, make_dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -25,6 +25,9 @@ from .conv import Conv2D, Flatten, MaxPool2D
 from .layers import Dense
 from .modelfile import check_count, check_size
 from .network import Network
+
+if TYPE_CHECKING:  # argparse is imported by the CLI only, not by the page's start-up
+    import argparse
 
 
 class SettingsError(ValueError):
@@ -356,6 +359,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """One flag per setting (``--batch-size`` for ``batch_size``); every default is None, so
     only the flags given override the recipe. Values are checked by :meth:`Settings.from_dict`.
     """
+    import argparse
+
     for s in TABLE:
         flags = [f"--{s.name.replace('_', '-')}", *s.flags]
         text = s.help[:1].lower() + s.help[1:]

@@ -22,7 +22,6 @@ the code keeps a batch of samples as the rows of a matrix, so the same product r
 
 from __future__ import annotations
 
-import inspect
 from functools import cache
 
 import numpy as np
@@ -32,6 +31,8 @@ from . import conv, layers, losses, network
 
 @cache
 def _source(obj) -> tuple[str, int, list[str]]:
+    import inspect  # here, not at the top: the page's start-up does not pay for it
+
     lines, start = inspect.getsourcelines(obj)
     path = inspect.getsourcefile(obj) or "?"
     module = path.replace("\\", "/").rsplit("/pycore/", 1)[-1]

@@ -31,7 +31,6 @@ from .modelfile import DIGITS, from_bytes_model, to_bytes_model
 from .network import Network
 from .optim import SGD
 from .preprocess import to_mnist
-from .stepthrough import steps
 from .train import Settings, SettingsError, Trainer
 
 
@@ -432,6 +431,8 @@ class App:
         """The trace and steps of one SGD step; ``position`` ``(c, i, j)`` picks the output of
         the first convolution whose numbers a CNN's steps show (see :func:`steps`).
         """
+        from . import stepthrough  # with its source reader, on the first step-through only
+
         optimizer = SGD(lr)
         trace = net.trace_step(x, y, optimizer)
         if not trace.get("finite", True):
@@ -461,7 +462,7 @@ class App:
             "loss_after": trace["loss_after"],
             "dtype": str(np.dtype(dtype)),
             "tensors": payload,
-            "steps": steps(trace, net, optimizer, position),
+            "steps": stepthrough.steps(trace, net, optimizer, position),
         }
 
     # --- my digits, fine-tuning, the self-check, persistence -------------------------------

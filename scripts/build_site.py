@@ -8,7 +8,8 @@ What goes in, and from where (docs/ARCHITECTURE.md has the map):
              its sha256 equals the one the official pyodide-lock.json records; our pycore wheel
              (pypa build), added to the lock with `pyodide lockfile add-wheels` so that loading it
              checks its hash. `pyodide py-compile` turns numpy into bytecode; pycore keeps its .py
-             sources because the step-through shows them.
+             sources because the step-through shows them, beside bytecode that Python uses
+             without checking the sources (so the page never compiles pycore; with_bytecode).
   data/      the MNIST subset (scripts/build_data.py)
   models/    the pretrained default model (scripts/build_model.py), cached by what it depends on
   vendor/    Chart.js and KaTeX from node_modules
@@ -23,6 +24,7 @@ nothing changed takes a few seconds.
 from __future__ import annotations
 
 import argparse
+import base64
 import hashlib
 import json
 import os
@@ -143,11 +145,60 @@ def source_digest(paths: list[Path]) -> str:
     return h.hexdigest()
 
 
+def with_bytecode(wheel: Path) -> None:
+    """Add ``__pycache__/<module>.cpython-312.pyc`` beside every module of the wheel, in place.
+
+    Compiling pycore's 30 modules from source cost ~0.3 s of a return visit in the page (right
+    after a snapshot restore the interpreter runs slowly). The bytecode is unchecked-hash based
+    (PEP 552): Python uses it whatever the files' times after unzipping, and still gives every
+    function its .py file name, so the step-through's inspect.getsource works as before. It is
+    compiled by this build's Python 3.12, the Python of Pyodide 0.27.7 (a bytecode from another
+    version would be ignored and the source compiled, never run wrongly).
+    """
+    import importlib.util
+    import py_compile
+
+    with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(wheel) as z:
+        items = [(info, z.read(info)) for info in z.infolist()]
+        record = next(i for i, (info, _) in enumerate(items) if info.filename.endswith("RECORD"))
+        added = []
+        for info, data in items:
+            name = info.filename
+            if not (name.startswith("pycore/") and name.endswith(".py")):
+                continue
+            source = Path(tmp) / name
+            source.parent.mkdir(parents=True, exist_ok=True)
+            source.write_bytes(data)
+            folder, module = name.rsplit("/", 1)
+            cached = f"{folder}/__pycache__/{module[:-3]}.{sys.implementation.cache_tag}.pyc"
+            target = Path(tmp) / cached
+            py_compile.compile(
+                str(source), str(target), dfile=name, doraise=True,
+                invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+            )  # fmt: skip
+            added.append((cached, target.read_bytes()))
+        assert importlib.util.MAGIC_NUMBER == added[0][1][:4]
+    lines = items[record][1].decode()
+    for name, data in added:
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        lines += f"{name},sha256={digest},{len(data)}\n"
+    stamp = (2023, 11, 14, 22, 13, 20)  # SOURCE_DATE_EPOCH below: the same bytes on every build
+    with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as z:
+        for i, (info, data) in enumerate(items):
+            if i == record:
+                continue
+            z.writestr(info, data)
+        for name, data in added:
+            z.writestr(zipfile.ZipInfo(name, stamp), data, zipfile.ZIP_DEFLATED)
+        z.writestr(items[record][0], lines)
+
+
 def pycore_wheel() -> tuple[str, bytes]:
     """Our pure-Python wheel (py3-none-any), rebuilt only when the package's files change."""
     inputs = sorted((ROOT / "pycore").rglob("*.py")) + [ROOT / "pyproject.toml"]
     inputs += [p for p in (ROOT / "pycore").rglob("py.typed")]
-    key = source_digest(inputs)[:16]
+    # The build's Python and the bytecode recipe are inputs too (with_bytecode).
+    key = source_digest(inputs + [Path(__file__)])[:16] + sys.implementation.cache_tag
     folder = CACHE / "pycore-wheel" / key
     found = list(folder.glob("pycore-*-py3-none-any.whl")) if folder.exists() else []
     if not found:
@@ -159,6 +210,7 @@ def pycore_wheel() -> tuple[str, bytes]:
             wheels = list(Path(tmp).glob("pycore-*-py3-none-any.whl"))
             if len(wheels) != 1:
                 raise SystemExit(f"expected one pycore wheel, got {wheels}")
+            with_bytecode(wheels[0])
             folder.mkdir(parents=True, exist_ok=True)
             shutil.copy2(wheels[0], folder / wheels[0].name)
         shutil.rmtree(ROOT / "build", ignore_errors=True)

@@ -104,6 +104,29 @@ def test_pycore_wheel_keeps_its_sources_for_the_step_through():
         assert shipped[f"pycore/{source.name}"] == source.read_bytes(), source.name
 
 
+def test_pycore_wheel_carries_bytecode_python_uses_without_checking_the_sources():
+    """The page never compiles pycore (scripts/build_site.py, with_bytecode)."""
+    import importlib.util
+    import marshal
+
+    with zipfile.ZipFile(DIST / "pyodide/pycore-0.1.0-py3-none-any.whl") as z:
+        names = set(z.namelist())
+        record = z.read("pycore-0.1.0.dist-info/RECORD").decode()
+        for source in (ROOT / "pycore").glob("*.py"):
+            name = f"pycore/__pycache__/{source.stem}.cpython-312.pyc"
+            assert name in names and name in record, name
+            pyc = z.read(name)
+            assert pyc[:4] == importlib.util.MAGIC_NUMBER
+            # PEP 552 flags: hash based (bit 0), source not checked (bit 1 clear).
+            assert int.from_bytes(pyc[4:8], "little") == 0b01, name
+            assert pyc[8:16] == importlib.util.source_hash(source.read_bytes())
+            code = marshal.loads(pyc[16:])
+            expected = compile(
+                source.read_bytes(), f"pycore/{source.name}", "exec", dont_inherit=True
+            )
+            assert code.co_code == expected.co_code, name
+
+
 def test_subset_digest_is_the_recorded_one():
     assert sha256(DIST / "data/mnist-subset.npz") == build_data.EXPECTED_SHA256
 

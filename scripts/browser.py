@@ -88,3 +88,21 @@ if __name__ == "__main__":
         print(path)
     elif not playwright_has_own():
         sys.exit(1)
+
+
+def wait_async(pg, function: str, arg=None, timeout: float = 30.0, every: float = 0.25):
+    """Call an async page function until it resolves to something truthy, and return that.
+
+    Playwright's wait_for_function does not wait for a promise the function returns: a promise
+    is truthy, so an async predicate would pass at once. Raises TimeoutError after ``timeout`` s.
+    """
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        value = pg.evaluate(function, arg)
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"still false after {timeout:.0f} s: {function.strip()[:80]}")
+        time.sleep(every)

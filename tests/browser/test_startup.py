@@ -1,6 +1,7 @@
-"""Start-up: the interpreter snapshot and its fallbacks, the stage timings, the loading banner
-(no layout shift), a drawing made while loading, the answer in view on a phone, the keyboard ring
-only for the keyboard, and an offline reload that restores the snapshot."""
+"""Start-up: the interpreter snapshot and its fallbacks, the kept copy of numpy and pycore and its
+fallback, the stage timings, the loading banner (no layout shift), a drawing made while loading,
+the answer in view on a phone, the keyboard ring only for the keyboard, and an offline reload that
+restores the snapshot."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import json
 
 import digits
 import pytest
+from browser import wait_async
 from conftest import READY_TIMEOUT_MS, draw_strokes, wait_ready
 
 CACHE = "pycore-snapshot-v1"
@@ -46,21 +48,43 @@ SPOIL = f"""async (how) => {{
 }}"""
 
 
+# The kept copy of the installed numpy and pycore (web/js/wheels.js): [{url, length, header}].
+KEPT = """async () => {
+  const cache = await caches.open("pycore-wheels-v1");
+  const out = [];
+  for (const request of await cache.keys()) {
+    const response = await cache.match(request);
+    const bytes = await response.arrayBuffer();
+    out.push({ url: request.url, length: bytes.byteLength,
+               header: Number(response.headers.get("X-Bundle-Length")) });
+  }
+  return out;
+}"""
+
+
+def wait_kept(pg) -> list[dict]:
+    return wait_async(
+        pg,
+        f"""async () => {{
+          const entries = await ({KEPT})();
+          return entries.length === 1 && entries[0].length === entries[0].header && entries;
+        }}""",
+    )
+
+
 def timings(pg) -> dict:
     return json.loads(pg.evaluate("() => document.body.dataset.timings"))
 
 
 def wait_snapshot_stored(pg) -> list[dict]:
     # One entry, complete: its body reads back at the length it declares.
-    pg.wait_for_function(
+    return wait_async(
+        pg,
         f"""async () => {{
           const entries = await ({SNAPSHOTS})();
-          return entries.length === 1 && entries[0].length === entries[0].header;
+          return entries.length === 1 && entries[0].length === entries[0].header && entries;
         }}""",
-        timeout=30_000,
-        polling=250,
     )
-    return pg.evaluate(SNAPSHOTS)
 
 
 def predicts(pg, index: int = 0) -> None:
@@ -99,9 +123,14 @@ def test_a_return_visit_restores_python_from_the_snapshot_of_this_build(quiet_co
     version = pg.evaluate("async () => (await (await fetch('manifest.json')).json()).version")
     assert entries[0]["url"].endswith(f"/pyodide/snapshot-0.27.7-{version}.bin")
     assert entries[0]["length"] > 10_000_000
+    assert timings(pg)["install"] == "loadPackage"
+    kept = wait_kept(pg)
+    assert kept[0]["url"].endswith(f"/pyodide/installed-{version}.zip")
+    assert kept[0]["length"] > 10_000_000  # numpy's files, uncompressed
     pg.reload()
     wait_ready(pg)
     assert timings(pg)["snapshot"] == "restored"
+    assert timings(pg)["install"] == "kept"  # numpy and pycore written from the kept copy
     predicts(pg, 0)
     # Python still loads packages and runs NumPy after a restore: a call that needs the digits.
     pg.goto(site + "/#/inspect")
@@ -140,6 +169,43 @@ def test_a_damaged_or_foreign_snapshot_is_not_restored_and_the_page_still_works(
     pg.reload()
     wait_ready(pg)
     assert timings(pg)["snapshot"] == "restored"
+
+
+@pytest.mark.parametrize("how", ["truncate", "garbage"])
+def test_a_damaged_copy_of_numpy_and_pycore_is_not_used_and_the_page_still_works(
+    quiet_context, site, how
+):
+    messages: list[str] = []
+    pg = visit(quiet_context, site, messages)
+    wait_kept(pg)
+    pg.evaluate(
+        """async (how) => {
+          const cache = await caches.open("pycore-wheels-v1");
+          const [request] = await cache.keys();
+          const response = await cache.match(request);
+          let bytes = new Uint8Array(await response.arrayBuffer());
+          const length = response.headers.get("X-Bundle-Length");
+          // "truncate" is caught by its length; "garbage" keeps the length, loses the archive.
+          if (how === "truncate") bytes = bytes.slice(0, bytes.length >> 1);
+          else bytes.fill(7);
+          await cache.put(request, new Response(bytes, { headers: { "X-Bundle-Length": length } }));
+        }""",
+        how,
+    )
+    pg.reload()
+    wait_ready(pg)
+    assert timings(pg)["install"] == "loadPackage"
+    said = [m for m in messages if "no kept copy" in m or "from their wheels" in m]
+    assert said, messages
+    body = pg.inner_text("body").lower()  # silently for the visitor
+    assert "kept copy" not in body and "damaged" not in body and "wheels" not in body
+    predicts(pg, 2)
+    # A good copy took the damaged one's place, and the next visit uses it.
+    wait_kept(pg)
+    pg.reload()
+    wait_ready(pg)
+    assert timings(pg)["install"] == "kept"
+    predicts(pg, 3)
 
 
 def test_start_up_stages_are_timed_and_the_digits_follow_the_ready_network(page):
@@ -224,7 +290,13 @@ def test_at_390_px_the_predicted_digit_is_in_view_after_drawing(chromium, site):
     ctx = chromium.new_context(viewport={"width": 390, "height": 844}, has_touch=False)
     try:
         pg = visit(ctx, site)
-        predicts(pg, 3)
+        # Whether a digit drawn on the small canvas is read right depends on the trained network
+        # (rebuilt on every fresh machine); what this test checks is where the answer appears.
+        draw_strokes(pg, digits.digit(3)[1])
+        pg.wait_for_function(
+            "() => document.querySelector('[data-testid=prediction]').textContent !== ''",
+            timeout=20_000,
+        )
         box = pg.evaluate(
             """() => {
               const r = document.querySelector('[data-testid=prediction]').getBoundingClientRect();

@@ -16,17 +16,21 @@
 //
 // Start-up does at once what it can: the model, the digits, the lock file and the wheels are
 // downloaded while the interpreter starts (from this browser's snapshot of it when there is one,
-// snapshot.js). "ready" comes once the network can answer a drawing; the digits are read into
-// pycore after that, and the calls that need them (NEEDS_DIGITS) wait for them.
+// snapshot.js). numpy and pycore come from this browser's uncompressed copy of their files when
+// there is one (wheels.js), else from the wheels by loadPackage. "ready" comes once the network
+// can answer a drawing; the digits are read into pycore after that, and the calls that need
+// them (NEEDS_DIGITS) wait for them.
 
 import { loadPyodide } from "../pyodide/pyodide.mjs";
 import { startPyodide } from "./snapshot.js";
+import { bundleKey, bundleOf, installBundle, keepBundle, keptBundle } from "./wheels.js";
 
 const BASE = new URL("../", import.meta.url);
 const SLICE_SECONDS = 0.06;
 // The Pyodide in ../pyodide/ (scripts/build_site.py pins it); part of the snapshot's key.
 const PYODIDE_VERSION = "0.27.7";
 const STARTED = performance.now();
+const PACKAGES = ["numpy", "pycore"];
 
 // The App methods the page calls, and nothing else (pycore.worker_api.call checks its own list too).
 const APP_METHODS = new Set([
@@ -196,6 +200,41 @@ async function prefetchWheels(names) {
   }
 }
 
+// numpy and pycore into Python: from the copy kept by an earlier visit when it is good, else from
+// the wheels. Returns how: "kept" or "loadPackage".
+async function installPackages(kept, wheels) {
+  const bundle = await kept;
+  if (bundle) {
+    try {
+      await installBundle(pyodide, bundle);
+      return "kept";
+    } catch (err) {
+      console.info(`pycore: installing numpy and pycore from their wheels (${String(err.message || err).split("\n")[0]})`);
+    }
+  }
+  await wheels;
+  await loadPackages(PACKAGES);
+  return "loadPackage";
+}
+
+// After a first visit is ready: keep the files loadPackage installed for the next visit
+// (wheels.js), off the start-up path. The wheels come again from the browser's cache.
+function keepInstalled(key) {
+  setTimeout(async () => {
+    try {
+      const lock = await (await fetch(new URL("pyodide/pyodide-lock.json", BASE))).json();
+      const wheels = await Promise.all(PACKAGES.map(async (name) => {
+        const response = await fetch(new URL(`pyodide/${lock.packages[name].file_name}`, BASE));
+        if (!response.ok) throw new Error(`${name}: ${response.status}`);
+        return new Uint8Array(await response.arrayBuffer());
+      }));
+      await keepBundle(key, bundleOf(pyodide, wheels));
+    } catch (err) {
+      console.info(`pycore: numpy and pycore are not kept for the next visit (${err.message})`);
+    }
+  }, KEEP_AFTER_MS);
+}
+
 async function siteVersion() {
   const response = await plainFetch(new URL("manifest.json", BASE));
   if (!response.ok) throw new Error(`manifest.json: ${response.status}`);
@@ -203,6 +242,8 @@ async function siteVersion() {
 }
 
 const ms = (t) => Math.round(t);
+// How long after "ready" a first visit keeps its installed files (the first drawing goes first).
+const KEEP_AFTER_MS = 1000;
 
 async function boot() {
   const started = STARTED;
@@ -212,21 +253,23 @@ async function boot() {
   const data = fetchBytes("data/mnist-subset.npz", "the digit file");
   model.catch(() => {});
   data.catch(() => {});
-  const wheels = prefetchWheels(["numpy", "pycore"]);
+  const wheels = prefetchWheels(PACKAGES);
   const indexURL = new URL("pyodide/", BASE).href;
+  const site = siteVersion();
+  site.catch(() => {});
+  const key = site.then((version) => bundleKey(indexURL, version), () => null);
+  const kept = key.then((k) => (k ? keptBundle(k) : null));
   const { pyodide: py, snapshot } = await startPyodide(
     loadPyodide,
     PYODIDE_VERSION,
     { indexURL, stdout: () => {}, stderr: (line) => console.warn(line) },
-    { site: siteVersion(), onStage: (stage) => progress(stage) },
+    { site, onStage: (stage) => progress(stage) },
   );
   pyodide = py;
   timings.snapshot = snapshot;
   timings.runtime_ms = ms(performance.now() - started);
   progress("packages");
-  await wheels;
-  timings.wheels_ms = ms(performance.now() - started);
-  await loadPackages(["numpy", "pycore"]);
+  timings.install = await installPackages(kept, wheels);
   timings.packages_ms = ms(performance.now() - started);
   progress("network");
   // pycore.worker_api turns every exception into a short message for a person (never a
@@ -250,6 +293,7 @@ async function boot() {
   info.result.timings = { ...timings };
   info.result.versions.pyodide = pyodide.version;
   post({ type: "ready", info: info.result });
+  if (timings.install === "loadPackage" && (await key)) keepInstalled(await key);
   // The digits follow, between requests: a drawing made now is answered first.
   data.then(
     (bytes) => queue.unshift({ attach: bytes, timings }),

@@ -95,6 +95,13 @@ def test_numpy_wheel_is_bytecode_from_the_officially_locked_wheel():
         names = z.namelist()
     assert any(n.endswith(".pyc") for n in names)
     assert not any(n.endswith("numpy/__init__.py") for n in names)
+    # Only build-time files were dropped: every compiled module and licence is still there.
+    assert not [n for n in names if n.endswith(build_site.BUILD_ONLY)]
+    with zipfile.ZipFile(cached) as z:
+        official_names = z.namelist()
+    for name in official_names:
+        if name.endswith(".so") or "LICENSE" in name:
+            assert name in names, name
 
 
 def test_pycore_wheel_keeps_its_sources_for_the_step_through():

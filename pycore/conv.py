@@ -91,10 +91,9 @@ class Conv2D:
             raise ValueError("a convolution cannot use softmax; use it in the Dense output layer")
         self.padding = padding
         self.activation = activations.get(activation)
-        rng = rng if rng is not None else np.random.default_rng(0)
         # Each output value is a weighted sum of c_in*k*k inputs: that is the fan-in He and
         # Xavier scale by, so the Dense initialisers serve unchanged on the flattened kernels.
-        flat = initialisers.get(init)(rng, c_in * k * k, c_out)
+        flat = initialisers.initial_weights(init, rng, c_in * k * k, c_out)
         self.W = flat.reshape(c_out, c_in, k, k).astype(dtype)
         self.b = np.zeros(c_out, dtype=dtype)
         self.cache: dict[str, np.ndarray] = {}
@@ -461,15 +460,19 @@ def parameter_count(kind: str, args: dict[str, Any]) -> int:
 
 
 def from_description(
-    d: dict[str, Any], dtype: type = np.float32, rng: np.random.Generator | None = None
+    d: dict[str, Any],
+    dtype: type = np.float32,
+    rng: np.random.Generator | None = None,
+    init: str = "he",
 ):
     """A fresh layer built from :func:`describe`'s dict, checked first by
     :func:`check_description` (which raises ``ValueError`` naming the bad field).
 
-    Weights are freshly initialised; a model file then loads its own.
+    Weights are initialised by ``init`` (``pycore.init.FROM_FILE``: zeros, for a model file
+    that then loads its own).
     """
     kind, args = check_description(d)
     cls = LAYER_KINDS[kind][0]
     if cls in (Conv2D, Dense):
-        return cls(**args, rng=rng, dtype=dtype)
+        return cls(**args, rng=rng, init=init, dtype=dtype)
     return cls(**args)

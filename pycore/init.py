@@ -29,6 +29,19 @@ def he(rng: np.random.Generator, n_in: int, n_out: int) -> np.ndarray:
 
 INITIALISERS = {"normal": normal, "uniform": uniform, "xavier": xavier, "he": he}
 
+# Not an initialiser a run can choose: a layer about to receive a model file's weights draws no
+# random numbers (loading a model then never imports numpy.random; see modelfile._build).
+FROM_FILE = "from-file"
+
+
+def initial_weights(init: str, rng: np.random.Generator | None, n_in: int, n_out: int):
+    """Initial ``(n_out, n_in)`` weights by initialiser ``init`` (zeros for :data:`FROM_FILE`),
+    drawn from ``rng`` (default: a generator seeded with 0)."""
+    if init == FROM_FILE:
+        return np.zeros((n_out, n_in))
+    return get(init)(rng if rng is not None else np.random.default_rng(0), n_in, n_out)
+
+
 LABELS = {
     "he": "He (for ReLU)",
     "xavier": "Xavier (for sigmoid, tanh)",

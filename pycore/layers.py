@@ -48,8 +48,7 @@ class Dense:
         dtype: type = np.float32,
     ):
         self.activation = activations.get(activation)
-        rng = rng if rng is not None else np.random.default_rng(0)
-        self.W = initialisers.get(init)(rng, n_in, n_out).astype(dtype)
+        self.W = initialisers.initial_weights(init, rng, n_in, n_out).astype(dtype)
         self.b = np.zeros(n_out, dtype=dtype)
         self.cache: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}

@@ -27,6 +27,7 @@ import numpy as np
 from . import __version__
 from .activations import ACTIVATIONS
 from .conv import check_description, from_description, parameter_count
+from .init import FROM_FILE
 from .losses import LOSSES
 from .network import Network
 from .npzfile import FormatError, from_bytes, read_file, shorten, to_bytes
@@ -310,9 +311,8 @@ def _v1_layers(meta: dict) -> tuple[list[dict], tuple[int, ...], str, np.dtype]:
 
 def _build(layers: list[dict], input_shape: tuple, loss: str, dtype: np.dtype) -> Network:
     """The network the checked descriptions describe, its shapes checked before any use."""
-    rng = np.random.default_rng(0)
     try:
-        built = [from_description(d, dtype.type, rng) for d in layers]
+        built = [from_description(d, dtype.type, init=FROM_FILE) for d in layers]
         net = Network(built, loss, input_shape)
     except ValueError as error:
         raise ModelFileError(f"The model file describes an invalid network: {error}.") from None
@@ -329,9 +329,12 @@ def _build(layers: list[dict], input_shape: tuple, loss: str, dtype: np.dtype) -
 
 
 def _check_outputs(net: Network) -> None:
-    """Refuse weights so large that ordinary inputs (blank, full, random ink) overflow."""
+    """Refuse weights so large that ordinary inputs (blank, full, scattered ink) overflow."""
     n_in = net.sizes[0]
-    probe = np.vstack([np.zeros(n_in), np.ones(n_in), np.random.default_rng(0).random(n_in)])
+    # Ink in [0, 1) spread evenly over the pixels (the golden-ratio sequence): like random ink,
+    # without loading numpy.random at start-up.
+    scattered = (np.arange(n_in) * 0.6180339887498949) % 1.0
+    probe = np.vstack([np.zeros(n_in), np.ones(n_in), scattered])
     with np.errstate(all="ignore"):
         finite = np.all(np.isfinite(net.predict_proba(probe)))
     if not finite:

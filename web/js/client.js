@@ -12,17 +12,11 @@
 
 // A request waits behind the training slice in progress, so the limit is generous; a worker that
 // stays silent this long is treated as dead (reported, with Retry).
+import { takeEarlyWorker, workerURL } from "./early.js";
 import { testHooks } from "./testhooks.js";
 
 const CALL_TIMEOUT_MS = 90_000;
 const SILENT_LOAD_MS = 120_000;
-
-// The worker's script; with the page's test hooks on (?testhooks=1) the worker's are on too.
-function workerURL() {
-  const url = new URL("./worker.js", import.meta.url);
-  if (testHooks()) url.searchParams.set("testhooks", "1");
-  return url;
-}
 
 export class WorkerError extends Error {
   constructor(message, { field = null, detail = null } = {}) {
@@ -78,16 +72,47 @@ export class WorkerClient {
 
   start() {
     this.setState("loading");
-    const worker = new Worker(this.url, { type: "module" });
+    // The first start takes the worker early.js started; a Retry starts a new one.
+    const early = this.url.href === workerURL().href ? takeEarlyWorker() : null;
+    const worker = early ? early.worker : new Worker(this.url, { type: "module" });
     this.worker = worker;
-    worker.onmessage = (event) => this.receive(worker, event.data);
+    this.armLoadWatchdog();
+    if (early) {
+      // Listen from the next task, after whoever made this client has subscribed; events that
+      // come until then are kept too, and all are handled in the order they came.
+      const events = early.events;
+      const keep = (event) => events.push(event);
+      worker.onmessage = keep;
+      worker.onerror = (event) => {
+        event.preventDefault?.();
+        keep(event);
+      };
+      worker.onmessageerror = keep;
+      setTimeout(() => {
+        this.listen(worker);
+        for (const event of events.splice(0)) this.handle(worker, event);
+      }, 0);
+    } else {
+      this.listen(worker);
+    }
+  }
+
+  listen(worker) {
+    worker.onmessage = (event) => this.handle(worker, event);
     worker.onerror = (event) => {
       event.preventDefault?.();
+      this.handle(worker, event);
+    };
+    worker.onmessageerror = (event) => this.handle(worker, event);
+  }
+
+  handle(worker, event) {
+    if (event.type === "message") this.receive(worker, event.data);
+    else if (event.type === "messageerror") this.die(worker, "The background worker sent a message that could not be read.");
+    else {
       const detail = event.message ? ` (${event.message})` : "";
       this.die(worker, `The background worker stopped unexpectedly${detail}.`);
-    };
-    worker.onmessageerror = () => this.die(worker, "The background worker sent a message that could not be read.");
-    this.armLoadWatchdog();
+    }
   }
 
   armLoadWatchdog() {

@@ -46,10 +46,8 @@ export function summaryText(r) {
   return `FAILED: ${parts.filter(Boolean).join("; ")}.`;
 }
 
-/** Whether the page was opened with the test hooks on (?testhooks=1). */
-export function testHooksOn(search) {
-  return new URLSearchParams(search).get("testhooks") === "1";
-}
+// Whether the page was opened with the test hooks on (?testhooks=1).
+export { testHooksOn } from "./hooks-flag.js";
 
 /** The self_check arguments for a route: #/check/corrupt corrupts one gradient, with the hooks on. */
 export function checkParams(corrupt) {

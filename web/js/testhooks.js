@@ -3,7 +3,7 @@
 // (a storage write that never settles, a fatal failure of the worker's Python). Without
 // ?testhooks=1 there is no window.pycoreTest and every hook is off.
 
-import { testHooksOn } from "./selfcheck-helpers.js";
+import { testHooksOn } from "./hooks-flag.js";
 
 /** The hooks object (shared by the modules that register hooks), or null when hooks are off. */
 export function testHooks() {

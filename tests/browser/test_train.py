@@ -244,3 +244,19 @@ def test_main_thread_has_no_long_tasks_while_training(page, site):
     speed = page.get_attribute("#train-stats", "data-examples-per-second")
     print(f"long tasks while training: {len(tasks)}, max {worst:.0f} ms; {speed} examples/s")
     assert worst <= 50, f"long tasks on the main thread: {tasks}"
+
+
+def test_the_charts_start_only_when_the_train_view_is_first_shown(page, site):
+    # The landing view draws no chart: no chart worker (and no Chart.js) during start-up.
+    def chart_workers():
+        return [w for w in page.workers if w.url.split("?")[0].endswith("/train-charts.js")]
+
+    assert chart_workers() == []
+    assert page.evaluate("() => typeof globalThis.Chart") == "undefined"
+    open_train(page, site)
+    page.wait_for_function("() => document.querySelector('#loss-chart').dataset.chart === 'loss'")
+    assert len(chart_workers()) == 1
+    # Showing the view again does not start another.
+    page.goto(site + "/#/")
+    open_train(page, site)
+    assert len(chart_workers()) == 1

@@ -125,18 +125,27 @@ export function makeChartHost(canvases) {
     }
   }
 
-  const Chart = globalThis.Chart;
-  if (!Chart) {
-    unavailable();
-    return null;
-  }
-  const charts = {};
-  for (const [kind, canvas] of Object.entries(canvases)) {
-    charts[kind] = new Chart(canvas, chartConfig(kind, colours, { responsive: true }));
-  }
+  // No OffscreenCanvas: Chart.js on the page, loaded now; updates wait for it (only the latest
+  // of each chart matters).
+  let charts = null;
+  const waiting = {};
+  import("../vendor/chart.umd.min.js")
+    .then(() => {
+      const Chart = globalThis.Chart;
+      charts = {};
+      for (const [kind, canvas] of Object.entries(canvases)) {
+        charts[kind] = new Chart(canvas, chartConfig(kind, colours, { responsive: true }));
+      }
+      for (const [kind, data] of Object.entries(waiting)) drawnAt(kind, applyChart(charts[kind], data));
+    })
+    .catch((err) => {
+      console.warn("charts unavailable:", err);
+      unavailable();
+    });
   return {
     update(kind, data) {
-      drawnAt(kind, applyChart(charts[kind], data));
+      if (charts) drawnAt(kind, applyChart(charts[kind], data));
+      else waiting[kind] = data;
     },
   };
 }

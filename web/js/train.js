@@ -219,7 +219,9 @@ function mountLive(section, store, parts) {
   const lossSummary = part("loss-summary");
   const accSummary = part("acc-summary");
   const tables = mountTables(section, () => history);
-  const charts = makeChartHost({ loss: part("loss-chart"), acc: part("acc-chart") });
+  // The charts (and Chart.js, in their own worker) start when the Train view is first shown,
+  // not during the page's start-up. undefined: not made yet; null: they cannot be drawn here.
+  let charts;
   const drawn = { loss: -1, epochs: -1 };
   let history = newHistory();
   let runId = 0;
@@ -248,7 +250,9 @@ function mountLive(section, store, parts) {
 
   // Charts are redrawn only while the Train view is on screen.
   function redrawCharts() {
-    if (charts && !section.hidden) drawCharts(charts, history, drawn, store.run);
+    if (section.hidden) return;
+    if (charts === undefined) charts = makeChartHost({ loss: part("loss-chart"), acc: part("acc-chart") });
+    if (charts) drawCharts(charts, history, drawn, store.run);
   }
 
   function redraw() {

@@ -270,11 +270,12 @@ async function boot() {
   timings.runtime_ms = ms(performance.now() - started);
   progress("packages");
   timings.install = await installPackages(kept, wheels);
+  // Importing them is part of loading them (with a kept copy, numpy's compiled modules are
+  // linked here). pycore.worker_api turns every exception into a short message for a person
+  // (never a traceback) and keeps a bad setting's field name; CPython tests it.
+  const api = pyodide.pyimport("pycore.worker_api");
   timings.packages_ms = ms(performance.now() - started);
   progress("network");
-  // pycore.worker_api turns every exception into a short message for a person (never a
-  // traceback) and keeps a bad setting's field name; CPython tests it.
-  const api = pyodide.pyimport("pycore.worker_api");
   pyCall = api.call.copy();
   const makeApp = api.make_app.copy();
   const modelBytes = await model;

@@ -40,11 +40,15 @@ async function restore(loadPyodide, options, cache, key, onStage) {
   const hit = await cache.match(key);
   if (!hit) return null;
   onStage("restore");
-  const bytes = new Uint8Array(await hit.arrayBuffer());
   const expected = Number(hit.headers.get(LENGTH));
-  if (!expected || bytes.length !== expected) {
-    throw new Error(`the saved snapshot is damaged (${bytes.length} of ${expected || "?"} bytes)`);
-  }
+  // Read while Pyodide fetches and compiles its runtime files: loadPyodide awaits this promise
+  // just before it needs the bytes (and a damaged copy rejects it before anything starts).
+  const bytes = hit.arrayBuffer().then((buffer) => {
+    if (!expected || buffer.byteLength !== expected) {
+      throw new Error(`the saved snapshot is damaged (${buffer.byteLength} of ${expected || "?"} bytes)`);
+    }
+    return new Uint8Array(buffer);
+  });
   const pyodide = await loadPyodide({ ...options, _loadSnapshot: bytes });
   // A restored interpreter that cannot run one line is no interpreter: fall back.
   if (pyodide.runPython("1 + 1") !== 2) throw new Error("the restored interpreter does not compute");

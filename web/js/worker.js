@@ -14,12 +14,13 @@
 // Python is synchronous, so requests queue up and run one at a time; training runs in slices of
 // about SLICE_SECONDS between requests, which is how pause/stop/step and predictions get through.
 //
-// Start-up does at once what it can: the model, the digits, the lock file and the wheels are
-// downloaded while the interpreter starts (from this browser's snapshot of it when there is one,
-// snapshot.js). numpy and pycore come from this browser's uncompressed copy of their files when
-// there is one (wheels.js), else from the wheels by loadPackage. "ready" comes once the network
-// can answer a drawing; the digits are read into pycore after that, and the calls that need
-// them (NEEDS_DIGITS) wait for them.
+// Start-up does at once what it can: the model, the lock file and the wheels are downloaded
+// while the interpreter starts (from this browser's snapshot of it when there is one,
+// snapshot.js); the digits, which a first drawing does not need, once it has started. numpy and
+// pycore come from this browser's uncompressed copy of their files when there is one
+// (wheels.js), else from the wheels by loadPackage. "ready" comes once the network can answer a
+// drawing; the digits are read into pycore after that, and the calls that need them
+// (NEEDS_DIGITS) wait for them.
 
 import { loadPyodide } from "../pyodide/pyodide.mjs";
 import { startPyodide } from "./snapshot.js";
@@ -250,9 +251,7 @@ async function boot() {
   const timings = {};
   // Everything that does not need Python starts now, beside the runtime.
   const model = fetchBytes("models/default.npz", "the pretrained model");
-  const data = fetchBytes("data/mnist-subset.npz", "the digit file");
   model.catch(() => {});
-  data.catch(() => {});
   const wheels = prefetchWheels(PACKAGES);
   const indexURL = new URL("pyodide/", BASE).href;
   const site = siteVersion();
@@ -268,6 +267,9 @@ async function boot() {
   pyodide = py;
   timings.snapshot = snapshot;
   timings.runtime_ms = ms(performance.now() - started);
+  // The digits are not needed for a first drawing: their download waits for the runtime's own.
+  const data = fetchBytes("data/mnist-subset.npz", "the digit file");
+  data.catch(() => {});
   progress("packages");
   timings.install = await installPackages(kept, wheels);
   // Importing them is part of loading them (with a kept copy, numpy's compiled modules are

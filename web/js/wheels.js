@@ -6,9 +6,9 @@
 // step took ~1 s of a ~2 s return visit. So the first visit installs with loadPackage as before
 // and, once the page is ready, keeps the files it installed as one uncompressed zip in Cache
 // Storage (~12 MB, keyed by the site build like the snapshot; no byte crosses the network for
-// it). A return
-// visit writes those files straight into Pyodide's file system from JavaScript; numpy's compiled
-// modules are linked when Python imports them (a worker may compile WebAssembly synchronously).
+// it). A return visit writes those files straight into Pyodide's file system from JavaScript;
+// numpy's compiled modules are linked when Python imports them (a worker may compile
+// WebAssembly synchronously).
 // Every failure (no Cache Storage, a missing or damaged copy) falls back to loadPackage, with
 // the reason in the console (worker.js).
 

@@ -78,19 +78,11 @@ export class WorkerClient {
     this.worker = worker;
     this.armLoadWatchdog();
     if (early) {
-      // Listen from the next task, after whoever made this client has subscribed; events that
-      // come until then are kept too, and all are handled in the order they came.
-      const events = early.events;
-      const keep = (event) => events.push(event);
-      worker.onmessage = keep;
-      worker.onerror = (event) => {
-        event.preventDefault?.();
-        keep(event);
-      };
-      worker.onmessageerror = keep;
+      // Listen from the next task, after whoever made this client has subscribed; until then
+      // early.js keeps what the worker says and hands it over in the order it came.
       setTimeout(() => {
         this.listen(worker);
-        for (const event of events.splice(0)) this.handle(worker, event);
+        early.handOver((event) => this.handle(worker, event));
       }, 0);
     } else {
       this.listen(worker);

@@ -31,13 +31,19 @@ try {
 }
 
 /**
- * The worker started here and the events it sent so far ({worker, events}), once; null when
- * there is none (already taken, or it could not start). From then on the caller listens.
+ * The worker started here, once ({worker, handOver}); null when there is none (already taken,
+ * or it could not start). Its events are kept until `handOver(handle)`, which stops keeping
+ * them and passes the kept ones, in order, to `handle(event)`: the caller listens from then on.
  */
 export function takeEarlyWorker() {
   const taken = early;
   early = null;
   if (!taken) return null;
-  for (const type of EVENTS) taken.worker.removeEventListener(type, taken.keep);
-  return { worker: taken.worker, events: taken.events };
+  return {
+    worker: taken.worker,
+    handOver(handle) {
+      for (const type of EVENTS) taken.worker.removeEventListener(type, taken.keep);
+      for (const event of taken.events.splice(0)) handle(event);
+    },
+  };
 }

@@ -59,23 +59,22 @@ export function zipEntries(bytes) {
   return entries;
 }
 
-/** One entry's bytes, inflated by the browser when it is compressed. */
-export async function entryBytes(bytes, entry) {
-  const raw = bytes.subarray(entry.offset, entry.offset + entry.compressedSize);
-  if (entry.method === 0) return raw;
-  const stream = new Blob([raw]).stream().pipeThrough(new DecompressionStream("deflate-raw"));
-  const out = new Uint8Array(await new Response(stream).arrayBuffer());
-  if (out.length !== entry.size) throw new Error(`${entry.name}: ${out.length} bytes instead of ${entry.size}`);
-  return out;
+/** One stored (uncompressed) entry's bytes: a view into `bytes`, not a copy. */
+export function entryBytes(bytes, entry) {
+  if (entry.method !== 0) throw new Error(`${entry.name} is compressed; the kept copy stores its files`);
+  if (entry.size !== entry.compressedSize) {
+    throw new Error(`${entry.name}: ${entry.compressedSize} bytes instead of ${entry.size}`);
+  }
+  return bytes.subarray(entry.offset, entry.offset + entry.size);
 }
 
 /**
- * Unzip one wheel into `dir` of Pyodide's file system (`FS` is pyodide.FS).
- * Resolves to the number of files written.
+ * Write the files of an uncompressed archive (storedZip) into `dir` of Pyodide's file system
+ * (`FS` is pyodide.FS). Returns the number of files written.
  */
-export async function unzipInto(FS, dir, bytes) {
+export function unzipInto(FS, dir, bytes) {
   const entries = zipEntries(bytes);
-  const contents = await Promise.all(entries.map((entry) => entryBytes(bytes, entry)));
+  const contents = entries.map((entry) => entryBytes(bytes, entry)); // all checked before any write
   const made = new Set();
   entries.forEach((entry, i) => {
     const path = `${dir}/${entry.name}`;
@@ -133,11 +132,11 @@ function sitePackages(pyodide) {
 
 /**
  * Write the files of an uncompressed archive (storedZip) into site-packages and make Python's
- * importer see them. Resolves to the number of files written; throws on a damaged archive.
+ * importer see them. Returns the number of files written; throws on a damaged archive.
  */
-export async function installBundle(pyodide, bundle) {
+export function installBundle(pyodide, bundle) {
   const site = sitePackages(pyodide);
-  const files = await unzipInto(pyodide.FS, site, bundle);
+  const files = unzipInto(pyodide.FS, site, bundle);
   // Only site-packages' own finder needs to look again (importlib.invalidate_caches() would also
   // import importlib.metadata, the slow part this file avoids).
   pyodide.runPython(`

@@ -129,11 +129,11 @@ async function loadPackages(names) {
 
 async function diagnosePackages(names) {
   try {
-    const lock = await (await fetch(new URL("pyodide/pyodide-lock.json", BASE))).json();
+    const lock = await readLock();
     for (const name of names) {
       const file = lock.packages[name] && lock.packages[name].file_name;
       if (!file) return `The runtime's package list has no ${name}: rebuild the site.`;
-      const response = await fetch(new URL(`pyodide/${file}`, BASE), { cache: "no-store" });
+      const response = await fetch(wheelURL(lock.packages[name]), { cache: "no-store" });
       if (!response.ok) return `Could not download ${file}: the server answered ${response.status}.`;
       const digest = await crypto.subtle.digest("SHA-256", await response.arrayBuffer());
       const hex = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
@@ -185,16 +185,21 @@ function fetchEarly(url, init) {
   early.set(url, response);
 }
 
+// The runtime's package list, and where a package's wheel is.
+async function readLock() {
+  return (await plainFetch(new URL("pyodide/pyodide-lock.json", BASE))).json();
+}
+const wheelURL = (entry) => new URL(`pyodide/${entry.file_name}`, BASE);
+
 // The wheels pycore needs, fetched beside the runtime with the sha256 the lock records.
 async function prefetchWheels(names) {
   try {
-    const lockURL = new URL("pyodide/pyodide-lock.json", BASE).href;
-    const lock = await (await plainFetch(lockURL)).json();
+    const lock = await readLock();
     for (const name of names) {
       const entry = lock.packages[name];
       if (!entry) continue;
       const hex = entry.sha256.match(/../g).map((h) => String.fromCharCode(parseInt(h, 16))).join("");
-      fetchEarly(new URL(`pyodide/${entry.file_name}`, BASE).href, { integrity: `sha256-${btoa(hex)}` });
+      fetchEarly(wheelURL(entry).href, { integrity: `sha256-${btoa(hex)}` });
     }
   } catch (err) {
     // loadPackage fetches them itself and reports any error.
@@ -207,7 +212,7 @@ async function installPackages(kept, wheels) {
   const bundle = await kept;
   if (bundle) {
     try {
-      await installBundle(pyodide, bundle);
+      installBundle(pyodide, bundle);
       return "kept";
     } catch (err) {
       console.info(`pycore: installing numpy and pycore from their wheels (${String(err.message || err).split("\n")[0]})`);
@@ -223,9 +228,9 @@ async function installPackages(kept, wheels) {
 function keepInstalled(key) {
   setTimeout(async () => {
     try {
-      const lock = await (await fetch(new URL("pyodide/pyodide-lock.json", BASE))).json();
+      const lock = await readLock();
       const wheels = await Promise.all(PACKAGES.map(async (name) => {
-        const response = await fetch(new URL(`pyodide/${lock.packages[name].file_name}`, BASE));
+        const response = await fetch(wheelURL(lock.packages[name]));
         if (!response.ok) throw new Error(`${name}: ${response.status}`);
         return new Uint8Array(await response.arrayBuffer());
       }));

@@ -14,18 +14,38 @@ from conftest import READY_TIMEOUT_MS, draw_strokes, wait_ready
 
 CACHE = "pycore-snapshot-v1"
 
-# The snapshot entries in Cache Storage: [{url, length, header}] (header: X-Snapshot-Length).
-SNAPSHOTS = f"""async () => {{
-  const cache = await caches.open("{CACHE}");
+
+def cache_entries(cache: str, header: str) -> str:
+    """An async page function listing the entries of Cache Storage's ``cache``:
+    [{url, length, header}], where ``header`` is the length the entry declares in ``header``."""
+    return f"""async () => {{
+  const cache = await caches.open("{cache}");
   const out = [];
   for (const request of await cache.keys()) {{
     const response = await cache.match(request);
     const bytes = await response.arrayBuffer();
     out.push({{ url: request.url, length: bytes.byteLength,
-               header: Number(response.headers.get("X-Snapshot-Length")) }});
+               header: Number(response.headers.get("{header}")) }});
   }}
   return out;
 }}"""
+
+
+def wait_one_complete(pg, entries: str) -> list[dict]:
+    """Wait until the cache ``entries`` lists holds one entry, complete: its body reads back at
+    the length it declares. Returns the entries."""
+    return wait_async(
+        pg,
+        f"""async () => {{
+          const entries = await ({entries})();
+          return entries.length === 1 && entries[0].length === entries[0].header && entries;
+        }}""",
+    )
+
+
+SNAPSHOTS = cache_entries(CACHE, "X-Snapshot-Length")  # the interpreter snapshot (snapshot.js)
+# The kept copy of the installed numpy and pycore (web/js/wheels.js).
+KEPT = cache_entries("pycore-wheels-v1", "X-Bundle-Length")
 
 # Rewrite the stored snapshot: "truncate" keeps half its bytes, "foreign" changes the build id
 # Pyodide wrote into its header (bytes 16..47) and keeps the length, "elsewhere" moves it to the
@@ -48,28 +68,8 @@ SPOIL = f"""async (how) => {{
 }}"""
 
 
-# The kept copy of the installed numpy and pycore (web/js/wheels.js): [{url, length, header}].
-KEPT = """async () => {
-  const cache = await caches.open("pycore-wheels-v1");
-  const out = [];
-  for (const request of await cache.keys()) {
-    const response = await cache.match(request);
-    const bytes = await response.arrayBuffer();
-    out.push({ url: request.url, length: bytes.byteLength,
-               header: Number(response.headers.get("X-Bundle-Length")) });
-  }
-  return out;
-}"""
-
-
 def wait_kept(pg) -> list[dict]:
-    return wait_async(
-        pg,
-        f"""async () => {{
-          const entries = await ({KEPT})();
-          return entries.length === 1 && entries[0].length === entries[0].header && entries;
-        }}""",
-    )
+    return wait_one_complete(pg, KEPT)
 
 
 def timings(pg) -> dict:
@@ -77,14 +77,7 @@ def timings(pg) -> dict:
 
 
 def wait_snapshot_stored(pg) -> list[dict]:
-    # One entry, complete: its body reads back at the length it declares.
-    return wait_async(
-        pg,
-        f"""async () => {{
-          const entries = await ({SNAPSHOTS})();
-          return entries.length === 1 && entries[0].length === entries[0].header && entries;
-        }}""",
-    )
+    return wait_one_complete(pg, SNAPSHOTS)
 
 
 def predicts(pg, index: int = 0) -> None:

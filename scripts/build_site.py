@@ -160,7 +160,6 @@ def with_bytecode(wheel: Path) -> None:
 
     with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(wheel) as z:
         items = [(info, z.read(info)) for info in z.infolist()]
-        record = next(i for i, (info, _) in enumerate(items) if info.filename.endswith("RECORD"))
         added = []
         for info, data in items:
             name = info.filename
@@ -178,19 +177,32 @@ def with_bytecode(wheel: Path) -> None:
             )  # fmt: skip
             added.append((cached, target.read_bytes()))
         assert importlib.util.MAGIC_NUMBER == added[0][1][:4]
-    lines = items[record][1].decode()
-    for name, data in added:
+    rewrite_wheel(wheel, add=added)
+
+
+def rewrite_wheel(wheel: Path, drop: tuple[str, ...] = (), add=()) -> None:
+    """Rewrite ``wheel`` in place without the files whose names end with one of ``drop``, with
+    the files ``add`` ([(name, bytes)]) added, and its RECORD changed to match (the dropped
+    files' lines out, the added files' lines in)."""
+    with zipfile.ZipFile(wheel) as z:
+        items = [(info, z.read(info)) for info in z.infolist()]
+    record = next(info for info, _ in items if info.filename.endswith(".dist-info/RECORD"))
+    lines = "".join(
+        line
+        for line in dict(items)[record].decode().splitlines(keepends=True)
+        if not line.split(",", 1)[0].endswith(drop)
+    )
+    for name, data in add:
         digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
         lines += f"{name},sha256={digest},{len(data)}\n"
     stamp = (2023, 11, 14, 22, 13, 20)  # SOURCE_DATE_EPOCH below: the same bytes on every build
     with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as z:
-        for i, (info, data) in enumerate(items):
-            if i == record:
-                continue
-            z.writestr(info, data)
-        for name, data in added:
+        for info, data in items:
+            if info is not record and not info.filename.endswith(drop):
+                z.writestr(info, data)
+        for name, data in add:
             z.writestr(zipfile.ZipInfo(name, stamp), data, zipfile.ZIP_DEFLATED)
-        z.writestr(items[record][0], lines)
+        z.writestr(record, lines)
 
 
 def pycore_wheel() -> tuple[str, bytes]:
@@ -224,19 +236,6 @@ def pycore_wheel() -> tuple[str, bytes]:
 BUILD_ONLY = (".pyi", ".h", ".a", ".pxd", ".pyx", ".c", ".pc", ".template")
 
 
-def without_build_files(wheel: Path) -> None:
-    """Rewrite ``wheel`` in place without the BUILD_ONLY files (and their RECORD lines)."""
-    with zipfile.ZipFile(wheel) as z:
-        items = [(info, z.read(info)) for info in z.infolist()]
-    kept = [(info, data) for info, data in items if not info.filename.endswith(BUILD_ONLY)]
-    with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as z:
-        for info, data in kept:
-            if info.filename.endswith(".dist-info/RECORD"):
-                lines = data.decode().splitlines(keepends=True)
-                data = "".join(x for x in lines if not x.split(",", 1)[0].endswith(BUILD_ONLY))
-            z.writestr(info, data)
-
-
 def runtime(out: Path) -> None:
     """dist/pyodide/: the core files, numpy (bytecode) and pycore (sources), and their lock."""
     lock = official_lock()
@@ -262,7 +261,7 @@ def runtime(out: Path) -> None:
             run(pyodide, "py-compile", "--silent", "--exclude", wheel_name, stage, cwd=stage)
             new_lock = json.loads((stage / "pyodide-lock.json").read_text())
             compiled = stage / new_lock["packages"]["numpy"]["file_name"]
-            without_build_files(compiled)
+            rewrite_wheel(compiled, drop=BUILD_ONLY)
             new_lock["packages"]["numpy"]["sha256"] = sha256(compiled.read_bytes())
             # pyodide-build 0.39 drops info.version, which Pyodide 0.27 checks at start-up.
             new_lock["info"] = {

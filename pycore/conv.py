@@ -26,7 +26,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from . import activations
 from . import init as initialisers
 from .kernels import matmul
-from .layers import Dense
+from .layers import Dense, Dropout
 from .npzfile import shorten
 
 PADDINGS = ("valid", "same")
@@ -397,6 +397,7 @@ LAYER_KINDS: dict[str, tuple[type, tuple[str, ...]]] = {
     Conv2D.kind: (Conv2D, ("c_in", "c_out", "k", "padding", "activation")),
     MaxPool2D.kind: (MaxPool2D, ("size",)),
     Flatten.kind: (Flatten, ()),
+    Dropout.kind: (Dropout, ("rate",)),
 }
 
 
@@ -439,6 +440,12 @@ def check_description(d: Any) -> tuple[str, dict[str, Any]]:
             if not isinstance(value, str) or value not in allowed:
                 raise ValueError(
                     f"{kind}.{name} must be one of {', '.join(allowed)}, not {shorten(value)}"
+                )
+        elif name == "rate":
+            number = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if not number or not 0 <= value < 1:
+                raise ValueError(
+                    f"{kind}.rate must be a number from 0 to below 1, not {shorten(value)}"
                 )
         elif isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_SIZE:
             raise ValueError(

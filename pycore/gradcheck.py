@@ -28,6 +28,10 @@ def backprop_float64(net: Network, x, y):
     x = np.asarray(x, dtype=np.float64)
     y = net.targets(y)
     net.forward(x)
+    # A dropout layer keeps the mask it just drew, so the differences see the same network.
+    for layer in net.layers:
+        if hasattr(layer, "fix_mask"):
+            layer.fix_mask(layer.cache["mask"])
     net.backward(y)
     return net, x, y, {k: g.copy() for k, g in net.gradients().items()}
 

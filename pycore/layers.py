@@ -123,3 +123,93 @@ class Dense:
         self.grads = {"W": dW, "b": db}
         self.cache.update(da=da, dz=dz)
         return dx
+
+
+class Dropout:
+    """While training, silence each value with probability ``rate``; otherwise pass it through.
+
+    Shapes: x and a: any shape, the same. In a training step (``forward``) every value is kept
+    with probability ``1 - rate`` and scaled by ``1 / (1 - rate)`` ("inverted" dropout), so its
+    expected value is unchanged and nothing needs rescaling afterwards; ``apply`` (predicting,
+    evaluating) is the identity. Units cannot rely on any one neighbour being there, so the
+    network learns several ways to recognise a digit instead of one fragile one: it overfits
+    less. The mask is drawn from the layer's own seeded ``Generator`` (``rng``; a fixed seed
+    when none is given, made on the first training step, so loading a model draws nothing).
+
+    Cache after ``forward``: ``x``, ``mask`` (0 or ``1 / (1 - rate)`` per value) and ``a``.
+    A gradient check fixes the mask (:meth:`fix_mask`) so that ``apply`` uses it too.
+
+    >>> layer = Dropout(0.5, rng=np.random.default_rng(0))
+    >>> layer.forward(np.ones((1, 6), np.float32))
+    array([[0., 0., 0., 2., 2., 2.]], dtype=float32)
+    >>> layer.apply(np.ones((1, 3), np.float32))
+    array([[1., 1., 1.]], dtype=float32)
+    """
+
+    kind = "dropout"
+    rule = "a = x·m / (1 - p),  m ~ Bernoulli(1 - p) while training;  a = x otherwise"
+    derivative = "dx = da·m / (1 - p)"
+
+    def __init__(self, rate: float = 0.5, rng: np.random.Generator | None = None):
+        rate = float(rate)
+        if not 0.0 <= rate < 1.0:
+            raise ValueError(f"a dropout rate must be at least 0 and below 1, not {rate:g}")
+        self.rate = rate
+        self.rng = rng
+        self.fixed: np.ndarray | None = None
+        self.cache: dict[str, np.ndarray] = {}
+        self.grads: dict[str, np.ndarray] = {}
+
+    @property
+    def params(self) -> dict[str, np.ndarray]:
+        return {}
+
+    def __repr__(self) -> str:
+        return f"Dropout({self.rate:g})"
+
+    def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        return tuple(input_shape)
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": self.kind, "rate": self.rate}
+
+    def copy(self, dtype: type | None = None) -> Dropout:
+        """A copy that draws its masks from the same generator (no mask fixed)."""
+        return Dropout(self.rate, self.rng)
+
+    def fix_mask(self, mask: np.ndarray | None) -> None:
+        """Use ``mask`` in every ``forward`` and ``apply`` until called with None (for checks)."""
+        self.fixed = mask
+
+    def _mask(self, x: np.ndarray) -> np.ndarray:
+        if self.fixed is not None:
+            return self.fixed
+        if self.rng is None:
+            self.rng = np.random.default_rng(0)
+        keep = 1.0 - self.rate
+        # Each value kept with probability 1 - p, and scaled by 1 / (1 - p).
+        mask = (self.rng.random(x.shape, dtype=np.float32) < keep).astype(x.dtype)
+        mask /= keep
+        return mask
+
+    def apply(self, x: np.ndarray) -> np.ndarray:
+        """The identity (no values dropped when predicting), unless a mask is fixed."""
+        return x if self.fixed is None else x * self.fixed
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        mask = self._mask(x) if self.rate > 0 or self.fixed is not None else np.ones_like(x)
+        a = x * mask
+        self.cache = {"x": x, "mask": mask, "a": a}
+        return a
+
+    def backward(
+        self, da: np.ndarray | None, dz: np.ndarray | None = None, need_dx: bool = True
+    ) -> np.ndarray | None:
+        """Only the values that were kept pass their gradient, scaled as they were."""
+        if not self.cache:
+            raise RuntimeError("backward() needs a forward() first")
+        da = da if dz is None else dz
+        self.grads = {}
+        self.cache.update(da=da)
+        # a = x * m, so da/dx = m
+        return da * self.cache["mask"] if need_dx else None

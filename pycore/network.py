@@ -43,6 +43,8 @@ def layer_text(layer, shape: tuple[int, ...]) -> str:
         return f"maxpool {layer.size}"
     if kind == "flatten":
         return f"flatten {shape[0]}"
+    if kind == "dropout":
+        return f"dropout {layer.rate:g}"
     return repr(layer)
 
 

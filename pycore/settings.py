@@ -22,7 +22,7 @@ import numpy as np
 from . import activations, losses, optim
 from . import init as initialisers
 from .conv import Conv2D, Flatten, MaxPool2D
-from .layers import Dense
+from .layers import Dense, Dropout
 from .modelfile import check_count, check_size
 from .network import Network
 
@@ -131,6 +131,12 @@ TABLE: tuple[Setting, ...] = (
         min=1, max=4096, form=True, group="network", flags=("--layers",),
     ),
     Setting(
+        "dropout", "float", "Dropout",
+        "Share of each hidden layer's values silenced at random in every training step, so "
+        "no unit can rely on another (0 = none; for CNNs)", 0.0,
+        min=0.0, max=0.9, form=True, group="network",
+    ),
+    Setting(
         "activation", "choice", "Hidden activation",
         "The function every hidden neuron applies to its weighted sum", "relu",
         choices=_labelled(activations.ACTIVATIONS, ["relu", "sigmoid", "tanh", "identity"]),
@@ -226,6 +232,12 @@ TABLE: tuple[Setting, ...] = (
         min=0.0, max=1.0, group="augmentation",
     ),
     Setting(
+        "label_smoothing", "float", "Label smoothing",
+        "Training targets give this share of their weight evenly to every digit, e.g. 0.1, "
+        "so the network is not pushed towards certainty (0 = none; cross-entropy only)", 0.0,
+        min=0.0, max=0.5,
+    ),
+    Setting(
         "forms", "float", "Written forms",
         "Augmentation: share of 1s given a flag and 7s given a bar, as many people write them "
         "(0 = none)", 0.0,
@@ -265,6 +277,14 @@ class Settings(_Fields):
         s = cls(**{s.name: s.parse(values.get(s.name, s.default)) for s in TABLE})
         if s.loss == "cross_entropy" and s.output != "softmax":
             raise SettingsError("output", "cross-entropy needs a softmax output layer")
+        if s.label_smoothing > 0 and s.loss != "cross_entropy":
+            raise SettingsError("label_smoothing", "label smoothing needs the cross-entropy loss")
+        if s.dropout > 0 and not s.conv:
+            raise SettingsError(
+                "dropout", "dropout is offered for CNNs here: add convolutions or set it to 0"
+            )
+        if s.dropout > 0 and not s.hidden:
+            raise SettingsError("dropout", "dropout acts on hidden layers: add one or set it to 0")
         if s.conv:
             if s.activation == "softmax":
                 raise SettingsError("activation", "a convolution cannot use softmax")
@@ -310,7 +330,9 @@ class Settings(_Fields):
         if not self.conv:
             check_size(self.sizes(), self.dtype)
         else:
-            check_count(self.parameter_count(), 3 * len(self.conv) + len(self.sizes()), self.dtype)
+            dropouts = len(self.hidden) if self.dropout > 0 else 0
+            layers = 3 * len(self.conv) + len(self.sizes()) + dropouts
+            check_count(self.parameter_count(), layers, self.dtype)
 
     def build(self, n_in: int = 784, n_out: int = 10) -> Network:
         """A freshly initialised network for these settings (seeded by ``seed``)."""
@@ -334,8 +356,12 @@ class Settings(_Fields):
             c_in = c_out
         layers.append(Flatten())
         sizes = self.sizes(n_in, n_out)
-        for a, b, act in zip(sizes[:-1], sizes[1:], acts, strict=True):
+        # Dropout after each hidden layer draws its masks from a generator of its own.
+        drop_rng = np.random.default_rng([self.seed, 2]) if self.dropout > 0 else None
+        for n, (a, b, act) in enumerate(zip(sizes[:-1], sizes[1:], acts, strict=True)):
             layers.append(Dense(a, b, act, rng=init_rng, init=self.init, dtype=dtype))
+            if self.dropout > 0 and n < len(sizes) - 2:
+                layers.append(Dropout(self.dropout, drop_rng))
         return Network(layers, self.loss, (1, IMAGE_SIDE, IMAGE_SIDE))
 
 

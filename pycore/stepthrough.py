@@ -557,6 +557,8 @@ def _cnn_forward(trace, net, i, places):
             source(conv.MaxPool2D._pool, "np.maximum(", "argmax +="),
             _position(i, c, y, x),
         )
+    elif kind == layers.Dropout.kind:
+        yield _dropout_forward(fw, layer, i)
     elif kind == conv.Flatten.kind:
         c, y, x = _flat_position(trace, net, i, places)
         h, w = fw["x"].shape[2], fw["x"].shape[3]
@@ -576,6 +578,44 @@ def _cnn_forward(trace, net, i, places):
             source(conv.Flatten.apply, "return"),
             _position(i, c, y, x),
         )
+
+
+def _dropout_units(fw) -> tuple[int | None, int | None]:
+    """A kept unit with a value that is not 0, and a dropped one, of sample 0 (None: none)."""
+    x, mask = fw["x"][0].ravel(), fw["mask"][0].ravel()
+    kept = np.flatnonzero((mask > 0) & (x != 0))
+    dropped = np.flatnonzero((mask == 0) & (x != 0))
+    if not dropped.size:
+        dropped = np.flatnonzero(mask == 0)
+    return (int(kept[0]) if kept.size else None), (int(dropped[0]) if dropped.size else None)
+
+
+def _dropout_forward(fw, layer, i):
+    x, mask, a = fw["x"][0].ravel(), fw["mask"][0].ravel(), fw["a"][0].ravel()
+    kept, dropped = _dropout_units(fw)
+    p = layer.rate
+    parts = []
+    for j in (kept, dropped):
+        if j is not None:
+            parts.append(rf"a[{j}] = {_num(x[j])}\cdot{_num(mask[j])} = {_num(a[j])}")
+    silenced = int((mask == 0).sum())
+    return (
+        "forward",
+        "dropout",
+        i,
+        f"Layer {i + 1}: dropout {p:g}",
+        [f"forward.{i}.x", f"forward.{i}.mask", f"forward.{i}.a"],
+        [f"forward.{i}.a"],
+        rf"a = x \odot m,\quad m_j = \begin{{cases}}0 & \text{{with probability }} {p:g}\\ "
+        rf"\tfrac{{1}}{{1 - {p:g}}} & \text{{otherwise}}\end{{cases}}:\quad "
+        + r",\quad ".join(parts),
+        f"While training, every value is silenced with probability {p:g} ({silenced} of "
+        f"{mask.size} in this step), at random and anew in each step, and the others are "
+        f"scaled by 1/(1 - {p:g}) so that their sum stays the same on average. No unit can "
+        "count on any other being there, so the network learns several ways to recognise a "
+        "digit instead of one fragile one. When it reads a drawing, nothing is dropped.",
+        source(layers.Dropout.forward, "a = x * mask"),
+    )
 
 
 def _flat_position(trace, net, i, places) -> tuple[int, int, int]:
@@ -685,6 +725,29 @@ def _cnn_gradient_below(trace, net, j, places):
             "vector of dL/da becomes maps again, value for value.",
             source(conv.Flatten.backward, "reshape"),
             _position(j, c, y, x),
+        )
+    if kind == layers.Dropout.kind:
+        kept, dropped = _dropout_units(fw)
+        mask, da = fw["mask"][0].ravel(), bw["da"][0].ravel()
+        parts = [
+            rf"\frac{{\partial L}}{{\partial x[{u}]}} = {_num(da[u])}\cdot{_num(mask[u])} = "
+            + _num(grad.ravel()[u])
+            for u in (kept, dropped)
+            if u is not None
+        ]
+        return (
+            "backward",
+            "undropout",
+            j - 1,
+            f"Layer {k}: dL/da through dropout",
+            [f"backward.{j}.da", f"forward.{j}.mask", target],
+            [target],
+            r"\frac{\partial L}{\partial x} = \frac{\partial L}{\partial a} \odot m:\quad "
+            + r",\quad ".join(parts),
+            "A silenced value did not reach the output, so it gets no blame (0); a kept one "
+            "passes its gradient back scaled by the same 1/(1 - p) it was scaled by going "
+            "forward.",
+            source(layers.Dropout.backward, "return da *"),
         )
     if kind == conv.MaxPool2D.kind:
         c, y, x = places[j]

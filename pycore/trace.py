@@ -19,7 +19,8 @@ def record(net, x, y, loss: float, before: dict[str, np.ndarray], optimizer, dx=
         parameters (dense or convolution, the parameters as they were before the update;
         a convolution's ``x``, ``z`` and ``a`` are (batch, C, H, W) maps), ``{x, a, winners}``
         for max-pooling (``winners``: True where a window's maximum was, the shape of ``x``),
-        ``{x, a}`` for flattening; ``loss``: the batch loss; ``backward``: per layer
+        ``{x, a}`` for flattening, ``{x, mask, a}`` for dropout (``mask``: 0 for a dropped
+        value, ``1 / (1 - rate)`` for a kept one); ``loss``: the batch loss; ``backward``: per layer
         ``{da, dz, dW, db}`` for a layer with parameters, ``{da}`` for one without (dL/d its
         output); for a CNN, the first entry adds ``dx``, dL/d the input image (batch, C, H, W);
         ``update``: per layer ``{W, b}`` after the update (a convolution adds ``dW_step``, the
@@ -33,6 +34,8 @@ def record(net, x, y, loss: float, before: dict[str, np.ndarray], optimizer, dx=
             entry = {"x": np.array(cache["x"]), "a": np.array(cache["a"])}
             if hasattr(layer, "winners"):
                 entry["winners"] = layer.winners()
+            if "mask" in cache:
+                entry["mask"] = np.array(cache["mask"])
             forward.append(entry)
             backward.append({"da": np.array(cache["da"])})
             update.append({})
@@ -70,6 +73,18 @@ def record(net, x, y, loss: float, before: dict[str, np.ndarray], optimizer, dx=
         "loss": float(loss),
         "backward": backward,
         "update": update,
-        "loss_after": net.evaluate_loss(x, y),
+        "loss_after": _loss_after(net, x, y),
         "finite": True,
     }
+
+
+def _loss_after(net, x, y) -> float:
+    """The loss of the same batch after the update, through the same dropout masks (if any)."""
+    dropouts = [layer for layer in net.layers if "mask" in layer.cache]
+    for layer in dropouts:
+        layer.fix_mask(layer.cache["mask"])
+    try:
+        return net.evaluate_loss(x, y)
+    finally:
+        for layer in dropouts:
+            layer.fix_mask(None)

@@ -103,6 +103,17 @@ class Trainer:
             )  # fmt: skip
         return x, self.labels[rows]
 
+    def _targets(self, y: np.ndarray) -> np.ndarray:
+        """The labels the loss compares with: as they are, or smoothed (label smoothing)."""
+        eps = self.settings.label_smoothing
+        if eps <= 0:
+            return y
+        # (1 - eps) on the right digit, and eps spread evenly over all of them.
+        t = self.net.targets(y)
+        t *= 1 - eps
+        t += eps / t.shape[1]
+        return t
+
     def learning_rate(self, step: int | None = None) -> float:
         """The learning rate used for batch ``step`` (0-based; default: the next batch)."""
         step = self.step if step is None else step
@@ -148,7 +159,9 @@ class Trainer:
             self.optimizer.lr = self.learning_rate()
             # Overflow is how divergence shows itself; it is caught just below and explained.
             with np.errstate(over="ignore", invalid="ignore"):
-                loss = self.net.train_step(x, y, self.optimizer, last_good=self._last_good)
+                loss = self.net.train_step(
+                    x, self._targets(y), self.optimizer, last_good=self._last_good
+                )
             if not math.isfinite(loss):
                 self._diverge(loss)
                 break

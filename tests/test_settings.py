@@ -17,8 +17,8 @@ from pycore.train import SettingsError as TrainSettingsError
 
 NAMES = [s.name for s in TABLE]
 FORM = [
-    "conv", "kernel", "hidden", "activation", "output", "loss", "optimizer", "lr", "batch_size",
-    "epochs", "seed",
+    "conv", "kernel", "hidden", "dropout", "activation", "output", "loss", "optimizer", "lr",
+    "batch_size", "epochs", "seed",
     "init", "lr_decay", "lr_schedule", "augment",
 ]  # fmt: skip
 
@@ -167,7 +167,7 @@ def test_the_pretrained_models_recipe_is_unchanged():
         "epochs": 40, "seed": 0, "init": "he", "lr_decay": 1.0, "lr_schedule": "cosine",
         "augment": True, "dtype": "float32", "ema": 0.999, "rotation": 12.0, "shift": 2.0,
         "scale": 0.1, "elastic": 3.5, "conv": [], "kernel": 3, "shear": 0.0, "thickness": 0.0,
-        "forms": 0.0,
+        "forms": 0.0, "dropout": 0.0, "label_smoothing": 0.0,
     }  # fmt: skip
 
 

@@ -38,7 +38,9 @@ export function tensorName(key, nLayers) {
       b: `the biases of layer ${k}`,
       z: `the weighted sums of layer ${k}`,
       a: k === nLayers ? "the output" : `the activations of layer ${k}`,
+      mask: `the dropout mask of layer ${k}: 0 silenced, 1/(1 − p) kept`,
     }[what];
+    if (what === "mask") return { text: `m${k}`, tex: `m^{[${k}]}`, about };
     return { text: `${what}${k}`, tex: `${what}^{[${k}]}`, about };
   }
   if (part === "backward") {

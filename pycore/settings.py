@@ -428,13 +428,14 @@ RECIPES: dict[str, dict] = {
     "small": _recipe(**_LESSON_NETWORK, batch_size=32, epochs=10),
     # The lesson itself: every step sees all 8,000 training digits, 500 steps.
     "lesson": _recipe(**_LESSON_NETWORK, batch_size=8000, epochs=500),
-    # The page's pretrained model (scripts/build_model.py), trained on the 8,000 training digits
-    # only. On the 2,000 held-out digits: 98.45% with seed 0, 98.15-98.45% over seeds 0-3, in
+    # The strongest fully connected network (the page's pretrained model until the CNN below
+    # read drawings better), trained on the 8,000 training digits only. On the 2,000 held-out
+    # digits: 98.45% with seed 0, 98.15-98.45% over seeds 0-3, in
     # about 125 s of CPU time (one BLAS thread). Steps that got there (held-out accuracy, 40
     # epochs, cosine schedule, elastic distortion): one hidden layer of 800 at lr 0.001, 97.6%;
     # at lr 0.002, 98.0%; two hidden layers of 1024 and 256, 98.15-98.45%. The averaged weights
     # add little (+0.05% in one pair of runs) and cost little; 30 epochs gave 98.05%.
-    "default": _recipe(
+    "mlp": _recipe(
         hidden=[1024, 256],
         activation="relu",
         output="softmax",
@@ -468,15 +469,31 @@ RECIPES: dict[str, dict] = {
         batch_size=64, epochs=15, ema=0.99, seed=0, augment=True, rotation=12.0, shift=2.0,
         scale=0.12, elastic=2.0, shear=0.3, thickness=0.5, forms=0.5,
     ),
+    # The page's pretrained model (scripts/build_model.py), trained on the 8,000 training digits
+    # only: two convolutions, one hidden layer with dropout, label smoothing, averaged weights,
+    # augmentation that fits drawings (slant, pen width, flagged 1s and crossed 7s). Held-out
+    # accuracy and the drawings people make (scripts/bench_handwriting.py) are in README.md.
+    # Found by a search on held-out digits and one drawn set only (never the reported ones):
+    # without dropout and label smoothing 98.2-98.4%; with them 98.8-99.0%; flagged 1s and
+    # crossed 7s in a quarter of those digits lift the weakest drawn digit (flagged 1s) by 0.1.
+    "default": _recipe(
+        conv=[32, 64], kernel=3, hidden=[256], dropout=0.5, activation="relu",
+        output="softmax", loss="cross_entropy", label_smoothing=0.1, init="he",
+        optimizer="adam", lr=0.002, lr_schedule="cosine", batch_size=64, epochs=35, ema=0.99,
+        seed=0, augment=True, rotation=10.0, shift=2.0, scale=0.12, elastic=2.0, shear=0.2,
+        thickness=0.3, forms=0.25,
+    ),
 }  # fmt: skip
 """Complete named settings, in the order the page's "Start from" list shows them."""
 
 RECIPE_TITLES: dict[str, str] = {
     "small": "Small: 784-10-10, mini-batches of 32",
     "lesson": "784-10-10 lesson: full-batch gradient descent, lr 0.1",
-    "default": "Strong default: 784-1024-256-10, Adam, augmentation (long)",
+    "mlp": "Strong MLP: 784-1024-256-10, Adam, augmentation (long)",
     "cnn-lesson": "A first CNN: conv 8@3×3, max-pool, softmax",
     "cnn": "CNN for drawings: conv 16, 32 @3×3, 128 hidden, Adam, augmentation (long)",
+    "default": "Strong default (the pretrained network): conv 32, 64 @3×3, 256 hidden, "
+    "dropout, Adam, augmentation (longest)",
 }
 
 

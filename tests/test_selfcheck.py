@@ -8,13 +8,16 @@ import pytest
 from pycore import Network, modelfile
 from pycore.data import default_path
 from pycore.selfcheck import (
+    STEP,
     TOLERANCE,
     golden_values,
     gradient_check,
+    kink_distance,
     pick_entries,
     pick_samples,
     run,
 )
+from pycore.settings import Settings
 from pycore.worker_api import App
 
 
@@ -70,9 +73,26 @@ def test_sampled_entries_have_nonzero_gradients(net, subset):
 def test_samples_avoid_relu_kinks(subset):
     net = Network.build([784, 8, 10], ["relu", "softmax"], "cross_entropy")
     x = subset.test.images()[:40]
-    for i in pick_samples(net, x, 4):
+    picked, h = pick_samples(net, x, 4)
+    assert h == STEP
+    for i in picked:
         z = net.astype(np.float64).layers[0].apply(x[i : i + 1].astype(np.float64))[0]
         assert np.min(np.abs(z)) > 1e-4
+
+
+def test_a_cnn_is_checked_with_a_step_that_cannot_reach_a_kink(subset):
+    """A CNN's thousands of ReLU inputs always hold some near 0: the check takes the samples
+    that come least close and a step a hundred times smaller than that, and passes."""
+    net = Settings.from_dict({"conv": [4], "hidden": [16], "dropout": 0.5, "seed": 1}).build()
+    for layer in net.layers:  # biases as training leaves them (a fresh 0 sits on the kink)
+        if layer.params:
+            layer.b[:] = np.random.default_rng(2).normal(0, 0.1, layer.b.shape)
+    x, labels = subset.test.images()[:40], subset.test.labels[:40]
+    picked, h = pick_samples(net, x, 4)
+    assert h <= kink_distance(net.astype(np.float64), x[picked].astype(np.float64)).min() / 100
+    report = run(net, x, labels)
+    assert report["passed"] and report["step"] == h, report["gradients"]
+    assert run(net, x, labels, corrupt="layers.0.b")["passed"] is False
 
 
 def test_the_golden_values_are_the_lessons_published_numbers():

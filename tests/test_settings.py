@@ -145,7 +145,7 @@ def test_a_setting_refuses_an_unknown_kind_and_stray_choices():
 
 
 def test_recipes_are_complete_titled_and_in_the_pages_order():
-    assert list(RECIPES) == ["small", "lesson", "default", "cnn-lesson", "cnn"]
+    assert list(RECIPES) == ["small", "lesson", "mlp", "cnn-lesson", "cnn", "default"]
     assert list(RECIPES) == list(RECIPE_TITLES)
     for name, recipe in RECIPES.items():
         assert Settings.from_dict(recipe).to_dict() == recipe, name
@@ -155,19 +155,20 @@ def test_recipes_are_complete_titled_and_in_the_pages_order():
     assert {**small, "batch_size": 8000, "epochs": 500} == lesson
     listed = settings.recipes()
     assert [r["name"] for r in listed] == list(RECIPES)
-    assert listed[2]["title"] == "Strong default: 784-1024-256-10, Adam, augmentation (long)"
+    assert listed[2]["title"] == "Strong MLP: 784-1024-256-10, Adam, augmentation (long)"
     assert listed[2]["settings"]["ema"] == 0.999 and listed[2]["settings"]["elastic"] == 3.5
+    assert listed[-1]["name"] == "default" and "pretrained" in listed[-1]["title"]
 
 
 def test_the_pretrained_models_recipe_is_unchanged():
     """scripts/build_model.py trains RECIPES['default']; these are the values it was built with."""
     assert Settings.from_dict(RECIPES["default"]).to_dict() == {
-        "hidden": [1024, 256], "activation": "relu", "output": "softmax",
-        "loss": "cross_entropy", "optimizer": "adam", "lr": 0.002, "batch_size": 128,
-        "epochs": 40, "seed": 0, "init": "he", "lr_decay": 1.0, "lr_schedule": "cosine",
-        "augment": True, "dtype": "float32", "ema": 0.999, "rotation": 12.0, "shift": 2.0,
-        "scale": 0.1, "elastic": 3.5, "conv": [], "kernel": 3, "shear": 0.0, "thickness": 0.0,
-        "forms": 0.0, "dropout": 0.0, "label_smoothing": 0.0,
+        "conv": [32, 64], "kernel": 3, "hidden": [256], "dropout": 0.5, "activation": "relu",
+        "output": "softmax", "loss": "cross_entropy", "label_smoothing": 0.1,
+        "optimizer": "adam", "lr": 0.002, "batch_size": 64, "epochs": 35, "seed": 0,
+        "init": "he", "lr_decay": 1.0, "lr_schedule": "cosine", "augment": True,
+        "dtype": "float32", "ema": 0.99, "rotation": 10.0, "shift": 2.0, "scale": 0.12,
+        "elastic": 2.0, "shear": 0.2, "thickness": 0.3, "forms": 0.25,
     }  # fmt: skip
 
 

@@ -132,6 +132,30 @@ def test_a_drawing_is_answered_before_the_digits_arrive(subset):
     assert app.test_digit(1)["index"] == 1
 
 
+def test_the_page_measures_the_network_a_slice_at_a_time_with_the_same_result(subset):
+    from pycore.worker_api import call, make_app
+
+    app = make_app(None, _model(metrics={"test_accuracy": 0.99}))
+    attached = app.attach_data(default_path().read_bytes(), measure=False)
+    assert attached["model"]["test_accuracy"] is None  # not measured yet, the claim not taken
+    slices = []
+    while not (step := call(app, "measure_slice", {"max_seconds": 0, "chunk": 300})["result"])[
+        "done"
+    ]:
+        slices.append(step["measured"])
+        assert 0 <= app.predict(np.full(400, 255, np.uint8).tobytes(), 20, 20)["digit"] <= 9
+    assert slices == list(range(300, len(subset.test), 300))  # one chunk per slice
+    measured = float(np.mean(app.net.predict(subset.test.images()) == subset.test.labels))
+    assert step["model"]["test_accuracy"] == measured
+    assert app.model_info()["test_accuracy"] == measured
+    # A network replaced while measuring ends it: loading measured the new one at once.
+    app.attach_data(default_path().read_bytes(), measure=False)
+    app.measure_slice(max_seconds=0, chunk=10)
+    loaded = app.load_model(_model((784, 12, 10)))
+    done = app.measure_slice()
+    assert done["done"] and done["model"]["test_accuracy"] == loaded["test_accuracy"]
+
+
 def test_a_loaded_models_accuracy_is_measured_not_claimed(app, subset):
     info = app.load_model(_model(metrics={"test_accuracy": 0.818}))
     measured = float(np.mean(app.net.predict(subset.test.images()) == subset.test.labels))

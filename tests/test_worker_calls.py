@@ -101,7 +101,7 @@ def test_info_carries_the_catalog_the_page_is_built_from(app):
     assert (
         [r["name"] for r in catalog["recipes"]]
         == list(RECIPES)
-        == ["small", "lesson", "default", "cnn-lesson", "cnn"]
+        == ["small", "lesson", "mlp", "cnn-lesson", "cnn", "default"]
     )
     assert all(set(r) == {"name", "title", "settings"} for r in catalog["recipes"])
     assert catalog["finetune"] == FINETUNE_DEFAULTS == {

@@ -132,7 +132,8 @@ def test_keyboard_only_draw_predict_train_and_step_through(page):
     _draw_a_one_with_the_keyboard(pg)
     pg.keyboard.press("Enter")
     pg.wait_for_function(
-        "() => document.querySelector('[data-testid=prediction]').textContent !== ''",
+        """() => document.body.dataset.predicting === 'false'
+                 && document.querySelector('[data-testid=prediction]').textContent !== ''""",
         timeout=20_000,
     )
     assert pg.inner_text("[data-testid=prediction]") == "1"

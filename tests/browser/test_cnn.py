@@ -1,7 +1,7 @@
 """A convolutional network in the page: the lesson CNN's step-through (filters, feature maps, the
 position the equations show, chosen by clicking or with the keys, and the same numbers as
-CPython), Draw's first-layer feature maps and Inspect's filters for an uploaded CNN, and the
-Train form's convolution fields."""
+CPython), Draw's first-layer feature maps and Inspect's filters for the pretrained CNN and an
+uploaded one, and the Train form's convolution fields."""
 
 from __future__ import annotations
 
@@ -91,6 +91,19 @@ def cnn_file(tmp_path_factory):
     path = tmp_path_factory.mktemp("cnn") / "lesson-cnn.npz"
     path.write_bytes(modelfile.to_bytes_model(net))
     return path
+
+
+@pytest.fixture(scope="module")
+def mlp_file(tmp_path_factory):
+    """A small fully connected network (untrained) as a model file: it has no feature maps."""
+    from pycore import Network
+
+    path = tmp_path_factory.mktemp("mlp") / "mlp.npz"
+    path.write_bytes(modelfile.to_bytes_model(Network.build([784, 16, 10], ["relu", "softmax"])))
+    return path
+
+
+PRETRAINED_FIRST = modelfile.load(DIST / "models" / "default.npz")[0].layers[0]
 
 
 def upload(pg, site, path) -> None:
@@ -196,12 +209,10 @@ def test_the_cnn_trace_in_the_page_equals_cpython(page, site):
     assert [float(v) for v in shown] == pytest.approx([float(v) for v in db], rel=1e-5, abs=1e-9)
 
 
-def test_draw_shows_the_first_layers_feature_maps_of_an_uploaded_cnn(page, site, cnn_file):
-    assert page.locator("[data-testid=feature-maps]").is_hidden()  # the pretrained MLP has none
-    upload(page, site, cnn_file)
-    page.goto(f"{site}/#/draw")
+def draw_digits(page, labels) -> list[float]:
+    """Draw held-out digits one after another; the round-trip time of each final answer."""
     times = []
-    for label in (0, 3, 7):
+    for label in labels:
         page.click("[data-testid=clear]")
         _, strokes = digits.digit(label)
         draw_strokes(page, strokes)
@@ -210,35 +221,60 @@ def test_draw_shows_the_first_layers_feature_maps_of_an_uploaded_cnn(page, site,
             timeout=20_000,
         )
         times.append(float(page.get_attribute("#timing", "data-round-trip-ms")))
-    maps = page.locator("[data-testid=feature-maps]")
-    assert maps.is_visible()
-    assert maps.get_attribute("data-shape") == "8,26,26"
-    assert page.locator("[data-testid=feature-maps] canvas").count() == 8
-    inked = page.evaluate(
+    return sorted(times)
+
+
+def inked_maps(page) -> list[int]:
+    return page.evaluate(
         """() => [...document.querySelectorAll('[data-testid=feature-maps] canvas')].map((e) => {
               const d = e.getContext('2d').getImageData(0, 0, e.width, e.height).data;
               let n = 0; for (let k = 0; k < d.length; k += 4) if (d[k] < 240 || d[k+2] < 240) n++;
               return n; })"""
     )
-    assert all(n > 20 for n in inked), inked
-    times.sort()
-    print(f"CNN draw-to-prediction round trip: {times}")
+
+
+def test_draw_shows_the_first_layers_feature_maps_of_the_cnn_in_use(page, site, cnn_file, mlp_file):
+    # The pretrained network is a CNN: its first convolution's maps for the drawing, quickly.
+    times = draw_digits(page, (0, 3, 7))
+    maps = page.locator("[data-testid=feature-maps]")
+    assert maps.is_visible()
+    c = PRETRAINED_FIRST.c_out
+    assert maps.get_attribute("data-shape") == f"{c},26,26"
+    assert page.locator("[data-testid=feature-maps] canvas").count() == c
+    assert sum(n > 20 for n in inked_maps(page)) >= c // 2
+    print(f"pretrained CNN draw-to-prediction round trip: {times}")
     assert times[len(times) // 2] <= 50
+    # An uploaded CNN shows its own maps; a fully connected network has none to show.
+    upload(page, site, cnn_file)
+    page.goto(f"{site}/#/draw")
+    draw_digits(page, (0,))
+    assert maps.get_attribute("data-shape") == "8,26,26"
+    assert all(n > 20 for n in inked_maps(page))
+    upload(page, site, mlp_file)
+    page.goto(f"{site}/#/draw")
+    draw_digits(page, (0,))
+    assert maps.is_hidden()
     assert not page.errors
 
 
-def test_inspect_shows_the_filters_of_an_uploaded_cnn(page, site, cnn_file):
+def test_inspect_shows_the_filters_of_the_cnn_in_use(page, site, cnn_file, mlp_file):
+    page.goto(f"{site}/#/inspect")
+    c = PRETRAINED_FIRST.c_out
+    page.wait_for_function(
+        "c => document.querySelector('#weights-shape').textContent.startsWith(`K1: ${c} `)",
+        arg=c,
+    )
+    assert page.get_attribute("#weights", "data-filters") == str(c)
     upload(page, site, cnn_file)
     page.goto(f"{site}/#/inspect")
     page.wait_for_function(
-        "() => document.querySelector('#weights-shape').textContent.startsWith('K1:')"
+        "() => document.querySelector('#weights-shape').textContent.startsWith('K1: 8 ')"
     )
     assert page.inner_text("#weights-shape").startswith("K1: 8 filters of 3×3")
     assert page.get_attribute("#weights", "data-filters") == "8"
     assert "filter" in page.inner_text("#weights-help")
-    # Back to the pretrained MLP: its 28x28 weight tiles and words again.
-    page.goto(f"{site}/#/models")
-    page.click("#model-reset")
+    # A fully connected network: its 28x28 weight tiles and words instead.
+    upload(page, site, mlp_file)
     page.goto(f"{site}/#/inspect")
     page.wait_for_function(
         "() => document.querySelector('#weights-shape').textContent.startsWith('W1:')"

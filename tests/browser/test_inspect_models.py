@@ -85,11 +85,18 @@ def test_mistakes_and_first_layer_weights_are_shown(page, site):
     first = page.locator("#mistakes figure").first.inner_text()
     assert "is " in first and "said " in first and "%" in first
     page.wait_for_function("() => document.querySelector('#weights-shape').textContent !== ''")
-    assert page.inner_text("#weights-shape").startswith(f"W1: {SIZES[1]}×784")
+    first = modelfile.load(MODEL)[0].layers[0]
     size = page.evaluate(
         "() => ['width', 'height'].map((k) => document.querySelector('#weights')[k])"
     )
-    assert size[0] > 28 * 8 and size[1] > 28 * 8
+    if first.describe()["kind"] == "conv2d":  # one small picture per filter
+        expected = f"K1: {first.c_out} filters of {first.k}×{first.k}"
+        assert page.get_attribute("#weights", "data-filters") == str(first.c_out)
+        assert size[0] >= 100 and size[1] >= 50
+    else:  # one 28x28 picture per unit
+        expected = f"W1: {SIZES[1]}×784"
+        assert size[0] > 28 * 8 and size[1] > 28 * 8
+    assert page.inner_text("#weights-shape").startswith(expected)
 
 
 def test_a_corrupt_model_file_is_refused_and_the_current_model_kept(page, site):

@@ -24,8 +24,10 @@ def wait_settled(pg, timeout=READY_TIMEOUT_MS) -> str:
 
 
 def wait_prediction(pg, timeout=20_000) -> str:
+    """The answer for the finished drawing (not one asked for while it was being drawn)."""
     pg.wait_for_function(
-        "() => document.querySelector('[data-testid=prediction]').textContent !== ''",
+        """() => document.querySelector('[data-testid=prediction]').textContent !== ''
+                 && document.body.dataset.predicting === 'false'""",
         timeout=timeout,
     )
     return pg.inner_text("[data-testid=prediction]")

@@ -85,8 +85,10 @@ def predicts(pg, index: int = 0) -> None:
     label, strokes = digits.digit(index)
     pg.click("[data-testid=clear]")
     draw_strokes(pg, strokes)
+    # The answer for the finished drawing (not one asked for while it was being drawn).
     pg.wait_for_function(
-        "() => document.querySelector('[data-testid=prediction]').textContent !== ''",
+        """() => document.body.dataset.predicting === 'false'
+                 && document.querySelector('[data-testid=prediction]').textContent !== ''""",
         timeout=20_000,
     )
     assert pg.inner_text("[data-testid=prediction]") == str(label)

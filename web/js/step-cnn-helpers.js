@@ -156,7 +156,9 @@ export function moveCursor([c, i, j], key, [C, H, W]) {
  * cell with `gap` pixels between them, `cols` tiles a row. cell(t, i, j) is that cell's box.
  */
 export function mapsLayout(count, H, W, { target = 150, max = 640, cols = null, gap = 6, minPx = 2, maxPx = 24 } = {}) {
-  const px = clamp(Math.round(target / Math.max(H, W)), minPx, maxPx);
+  let px = clamp(Math.round(target / Math.max(H, W)), minPx, maxPx);
+  // A fixed number of tiles a row (a filter's input channels) still fits `max` where it can.
+  if (cols) px = clamp(Math.min(px, Math.floor((max - (cols - 1) * gap) / (cols * W))), minPx, maxPx);
   const tileW = W * px;
   const perRow = cols || clamp(Math.floor((max + gap) / (tileW + gap)), 1, count);
   const rows = Math.ceil(count / perRow);
@@ -206,14 +208,19 @@ export function colourOf(value, scale, grey = false) {
 export function mapsPixels(data, count, H, W, layout, { scale = scaleOf(data), grey = false } = {}) {
   const { width, height, px } = layout;
   const out = new Uint8ClampedArray(width * height * 4).fill(255);
+  // One 32-bit word per pixel (RGBA in memory order: little-endian words read ABGR), written a
+  // cell row at a time: a filter picture holds thousands of tiles.
+  const words = new Uint32Array(out.buffer);
+  const little = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
   for (let t = 0; t < count; t++) {
     const o = layout.origin(t);
     for (let i = 0; i < H; i++) {
       for (let j = 0; j < W; j++) {
-        const rgba = colourOf(data[t * H * W + i * W + j], scale, grey);
+        const [r, g, b, a] = colourOf(data[t * H * W + i * W + j], scale, grey);
+        const word = little ? ((a << 24) | (b << 16) | (g << 8) | r) >>> 0 : ((r << 24) | (g << 16) | (b << 8) | a) >>> 0;
         for (let dy = 0; dy < px; dy++) {
-          let at = ((o.y + i * px + dy) * width + o.x + j * px) * 4;
-          for (let dx = 0; dx < px; dx++, at += 4) out.set(rgba, at);
+          const at = (o.y + i * px + dy) * width + o.x + j * px;
+          words.fill(word, at, at + px);
         }
       }
     }

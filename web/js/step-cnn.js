@@ -195,7 +195,10 @@ function filtersFigure(f) {
   const { trace, t, role, detail } = f;
   const [Cout, Cin, k] = t.shape;
   const data = t.data;
-  const layout = mapsLayout(Cout * Cin, k, k, { target: 60, max: 280, cols: Cin > 1 ? Cin : null, gap: 8, maxPx: 24 });
+  // Many input channels: a row of small tiles per filter, close together, as wide as a map picture.
+  const layout = Cin > 1
+    ? mapsLayout(Cout * Cin, k, k, { target: 60, max: 560, cols: Cin, gap: Cin > 8 ? 2 : 8, maxPx: 24 })
+    : mapsLayout(Cout, k, k, { target: 60, max: 280, gap: 8, maxPx: 24 });
   // Before and after an update share one scale, so that a change shows as a change of colour.
   const pair = ["W"].includes(role.what) ? [trace.tensors[`forward.${role.index}.W`], trace.tensors[`update.${role.index}.W`]] : [t];
   const scale = Math.max(...pair.filter(Boolean).map((x) => scaleOf(x.data)));
@@ -299,26 +302,46 @@ export function renderCnn(host, trace, s, known, opts = {}) {
   const onPosition = opts.onPosition || (() => {});
   const step = trace.steps[s];
   if (!CNN_KINDS.has(step.kind)) {
+    host.cnnRender = null;
+    host.dataset.pictures = "done";
     renderMnist(host, trace, s, known, opts);
     return;
   }
   const refocus = focusedKey(host);
   const keys = step.tensors.filter((key) => trace.tensors[key] && key !== "loss" && key !== "loss_after");
-  const figures = keys
-    .map((key) => {
-      const t = trace.tensors[key];
-      const f = {
-        trace, step, key, t, onPosition, role: tensorRole(key, t.shape), name: cnnTensorName(key, trace),
-        detail: el("p", { class: "step-detail", "aria-live": "polite" }),
-      };
-      return tensorFigure(f);
-    })
-    .filter(Boolean);
+  const build = (key) => {
+    const t = trace.tensors[key];
+    const f = {
+      trace, step, key, t, onPosition, role: tensorRole(key, t.shape), name: cnnTensorName(key, trace),
+      detail: el("p", { class: "step-detail", "aria-live": "polite" }),
+    };
+    return tensorFigure(f);
+  };
   const where = positionText(trace, step.position);
   const p = step.position;
   const line = where
     ? el("p", { class: "cnn-position", "data-testid": "step-position", "data-c": String(p.c), "data-i": String(p.i), "data-j": String(p.j), "data-layer": String(p.layer) }, where)
     : null;
-  host.replaceChildren(...[line, ...figures].filter(Boolean));
-  if (refocus) host.querySelector(`[data-tensor="${refocus}"] canvas`)?.focus();
+  // The first picture now, each other one in a task of its own: a big network's step has several
+  // large pictures, and painting them all at once would hold the page for over 100 ms.
+  const token = {};
+  host.cnnRender = token;
+  host.dataset.pictures = "pending";
+  const first = [line, keys.length ? build(keys[0]) : null].filter(Boolean);
+  host.replaceChildren(...first);
+  const finish = () => {
+    if (refocus) host.querySelector(`[data-tensor="${refocus}"] canvas`)?.focus();
+    host.dataset.pictures = "done";
+  };
+  const rest = keys.slice(1);
+  const next = () => {
+    // Another step (or another network's) was rendered here meanwhile.
+    if (host.cnnRender !== token || (first.length && !first[0].isConnected)) return;
+    if (!rest.length) return finish();
+    const figure = build(rest.shift());
+    if (figure) host.append(figure);
+    setTimeout(next, 0);
+  };
+  if (rest.length) setTimeout(next, 0);
+  else finish();
 }

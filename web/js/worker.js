@@ -7,7 +7,8 @@
 //                   {type: "progress", stage, snapshot?}        a start-up stage begins (STAGES in
 //                                                               boot-helpers.js: names and bar)
 //                   {type: "ready", info} | {type: "fatal", message}
-//                   {type: "data", ok, result?, error?, timings} the 10,000 digits arrived (after ready)
+//                   {type: "data", ok, result?, error?, timings} the 10,000 digits arrived and the
+//                                                          network was measured on them (after ready)
 //                   {type: "train", kind, state, progress?}     after every training slice
 //                   {type: "dead", message}                     Pyodide failed fatally (see isFatal)
 //                   (kind is "train" or "finetune": which command started the run)
@@ -28,6 +29,7 @@ import { bundleKey, bundleOf, installBundle, keepBundle, keptBundle } from "./wh
 
 const BASE = new URL("../", import.meta.url);
 const SLICE_SECONDS = 0.06;
+const MEASURE_SECONDS = 0.015;
 // The Pyodide in ../pyodide/ (scripts/build_site.py pins it); part of the snapshot's key.
 const PYODIDE_VERSION = "0.27.7";
 const STARTED = performance.now();
@@ -309,19 +311,34 @@ async function boot() {
   ).then(pump);
 }
 
-// Read the digits into pycore, then let the calls that waited for them through.
+// Read the digits into pycore, then let the calls that waited for them through. The network in
+// use is measured on the held-out digits in slices between requests (measureSlice), so that a
+// drawing made meanwhile is answered first; "data" is posted once that is done.
+let measuring = null;
 function attachDigits({ attach, error, timings }, started) {
   let outcome;
   if (attach) {
-    outcome = callApp("attach_data", { data: attach });
+    outcome = callApp("attach_data", { data: attach, measure: false });
     if (!outcome.ok) outcome.error = `The digit file could not be read: ${outcome.error}`;
   } else {
     outcome = { ok: false, error };
   }
   digits = outcome.ok ? "ready" : outcome.error;
   timings.data_ms = ms(performance.now() - started);
-  post({ type: "data", ok: outcome.ok, result: outcome.result, error: outcome.error, timings: { ...timings } });
+  if (outcome.ok) measuring = { result: outcome.result, timings, started };
+  else post({ type: "data", ok: false, error: outcome.error, timings: { ...timings } });
   queue.push(...heldForDigits.splice(0));
+}
+
+function measureSlice() {
+  // Short slices of a few digits each: a drawing made meanwhile waits at most ~20 ms for one.
+  const outcome = callApp("measure_slice", { max_seconds: MEASURE_SECONDS, chunk: 8 });
+  if (outcome.ok && !outcome.result.done) return;
+  const { result, timings, started } = measuring;
+  measuring = null;
+  if (outcome.ok) result.model = outcome.result.model;
+  timings.measured_ms = ms(performance.now() - started);
+  post({ type: "data", ok: true, result, timings: { ...timings } });
 }
 
 function reply(id, outcome) {
@@ -483,6 +500,7 @@ async function pump() {
     for (;;) {
       if (queue.length) handle(queue.shift());
       else if (training.state === "running" && !dead) runSlice({ max_seconds: SLICE_SECONDS });
+      else if (measuring && !dead) measureSlice();
       else break;
       await nextTask();
     }

@@ -332,7 +332,16 @@ function attachDigits({ attach, error, timings }, started) {
 
 function measureSlice() {
   // Short slices of a few digits each: a drawing made meanwhile waits at most ~20 ms for one.
-  const outcome = callApp("measure_slice", { max_seconds: MEASURE_SECONDS, chunk: 8 });
+  let outcome;
+  try {
+    outcome = callApp("measure_slice", { max_seconds: MEASURE_SECONDS, chunk: 8 });
+  } catch (err) {
+    if (isFatal(err)) {
+      measuring = null;
+      return die(err);
+    }
+    outcome = { ok: false, error: humanLoadError(err) };
+  }
   if (outcome.ok && !outcome.result.done) return;
   const { result, timings, started } = measuring;
   measuring = null;

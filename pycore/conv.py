@@ -26,7 +26,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from . import activations
 from . import init as initialisers
 from .kernels import matmul
-from .layers import Dense, Dropout
+from .layers import Dense, Dropout, ParameterFree
 from .npzfile import shorten
 
 PADDINGS = ("valid", "same")
@@ -222,7 +222,7 @@ class Conv2D:
         return dx
 
 
-class MaxPool2D:
+class MaxPool2D(ParameterFree):
     """Keep the largest value of each ``size x size`` window (stride ``size``), per channel.
 
     Shapes: x: (N, C, H, W), a: (N, C, H // size, W // size); an odd last row or column is
@@ -246,10 +246,6 @@ class MaxPool2D:
         self.size = int(size)
         self.cache: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
-
-    @property
-    def params(self) -> dict[str, np.ndarray]:
-        return {}
 
     def __repr__(self) -> str:
         return f"MaxPool2D({self.size}x{self.size})"
@@ -319,17 +315,13 @@ class MaxPool2D:
         self, da: np.ndarray | None, dz: np.ndarray | None = None, need_dx: bool = True
     ) -> np.ndarray | None:
         """Route each window's dL/da to the input that won it; ``dz`` is unused (no activation)."""
-        if not self.cache:
-            raise RuntimeError("backward() needs a forward() first")
-        da = da if dz is None else dz
-        self.grads = {}
-        self.cache.update(da=da)
+        da = self._incoming(da, dz)
         if not need_dx:
             return None
         return self._unpool(da, self.cache["argmax"], self.cache["x"].shape)
 
 
-class Flatten:
+class Flatten(ParameterFree):
     """Each sample's feature maps as one vector, channel by channel, row by row.
 
     Shapes: x: (N, C, H, W), a: (N, C*H*W), with ``a[n, c*H*W + i*W + j] = x[n, c, i, j]``, so
@@ -347,10 +339,6 @@ class Flatten:
     def __init__(self):
         self.cache: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
-
-    @property
-    def params(self) -> dict[str, np.ndarray]:
-        return {}
 
     def __repr__(self) -> str:
         return "Flatten()"
@@ -375,11 +363,7 @@ class Flatten:
     def backward(
         self, da: np.ndarray | None, dz: np.ndarray | None = None, need_dx: bool = True
     ) -> np.ndarray | None:
-        if not self.cache:
-            raise RuntimeError("backward() needs a forward() first")
-        da = da if dz is None else dz
-        self.grads = {}
-        self.cache.update(da=da)
+        da = self._incoming(da, dz)
         return da.reshape(self.cache["x"].shape) if need_dx else None
 
 

@@ -125,7 +125,29 @@ class Dense:
         return dx
 
 
-class Dropout:
+class ParameterFree:
+    """What the layers without parameters share (pooling, flattening, dropout): no ``params``,
+    no ``grads``, and a backward that begins by keeping dL/da in the cache (they have no
+    activation, so a ``dz`` passed in is the same thing)."""
+
+    cache: dict[str, np.ndarray]
+    grads: dict[str, np.ndarray]
+
+    @property
+    def params(self) -> dict[str, np.ndarray]:
+        return {}
+
+    def _incoming(self, da: np.ndarray | None, dz: np.ndarray | None) -> np.ndarray:
+        """dL/da of this layer's output for ``backward``, kept in the cache."""
+        if not self.cache:
+            raise RuntimeError("backward() needs a forward() first")
+        da = da if dz is None else dz
+        self.grads = {}
+        self.cache.update(da=da)
+        return da
+
+
+class Dropout(ParameterFree):
     """While training, silence each value with probability ``rate``; otherwise pass it through.
 
     Shapes: x and a: any shape, the same. In a training step (``forward``) every value is kept
@@ -159,10 +181,6 @@ class Dropout:
         self.fixed: np.ndarray | None = None
         self.cache: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
-
-    @property
-    def params(self) -> dict[str, np.ndarray]:
-        return {}
 
     def __repr__(self) -> str:
         return f"Dropout({self.rate:g})"
@@ -206,10 +224,6 @@ class Dropout:
         self, da: np.ndarray | None, dz: np.ndarray | None = None, need_dx: bool = True
     ) -> np.ndarray | None:
         """Only the values that were kept pass their gradient, scaled as they were."""
-        if not self.cache:
-            raise RuntimeError("backward() needs a forward() first")
-        da = da if dz is None else dz
-        self.grads = {}
-        self.cache.update(da=da)
+        da = self._incoming(da, dz)
         # a = x * m, so da/dx = m
         return da * self.cache["mask"] if need_dx else None

@@ -110,8 +110,10 @@ def test_a_fatal_python_failure_offers_retry_and_keeps_the_drawing_and_digits(
     pg.click("[data-nav=draw]")
     label, strokes = digits.digit(0)
     draw_strokes(pg, strokes)
+    # The answer for the finished drawing (not one asked for while it was being drawn).
     pg.wait_for_function(
-        "() => document.querySelector('[data-testid=prediction]').textContent !== ''"
+        """() => document.body.dataset.predicting === 'false'
+                 && document.querySelector('[data-testid=prediction]').textContent !== ''"""
     )
     predicted = pg.inner_text("[data-testid=prediction]")
 

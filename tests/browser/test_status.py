@@ -217,7 +217,9 @@ def _curves(page):
     for toggle in ("#loss-table-toggle", "#acc-table-toggle"):
         if page.get_attribute(toggle, "aria-expanded") != "true":
             page.click(toggle)
-    rows = lambda s: page.locator(f"{s} tbody tr").all_inner_texts()  # noqa: E731
+    # Cell by cell, so the text does not depend on how far the table has been laid out yet.
+    cells = "rows => rows.map((r) => [...r.cells].map((c) => c.textContent.trim()).join('\\t'))"
+    rows = lambda s: page.locator(f"{s} tbody tr").evaluate_all(cells)  # noqa: E731
     return rows("#loss-table"), rows("#acc-table")
 
 

@@ -80,7 +80,7 @@ def record(net, x, y, loss: float, before: dict[str, np.ndarray], optimizer, dx=
 
 def _loss_after(net, x, y) -> float:
     """The loss of the same batch after the update, through the same dropout masks (if any)."""
-    dropouts = [layer for layer in net.layers if "mask" in layer.cache]
+    dropouts = [layer for layer in net.layers if hasattr(layer, "fix_mask")]
     for layer in dropouts:
         layer.fix_mask(layer.cache["mask"])
     try:

@@ -332,17 +332,8 @@ function attachDigits({ attach, error, timings }, started) {
 
 function measureSlice() {
   // Short slices of a few digits each: a drawing made meanwhile waits at most ~20 ms for one.
-  let outcome;
-  try {
-    outcome = callApp("measure_slice", { max_seconds: MEASURE_SECONDS, chunk: 8 });
-  } catch (err) {
-    if (isFatal(err)) {
-      measuring = null;
-      return die(err);
-    }
-    outcome = { ok: false, error: humanLoadError(err) };
-  }
-  if (outcome.ok && !outcome.result.done) return;
+  const outcome = sliceCall("measure_slice", { max_seconds: MEASURE_SECONDS, chunk: 8 });
+  if (!outcome || (outcome.ok && !outcome.result.done)) return;
   const { result, timings, started } = measuring;
   measuring = null;
   if (outcome.ok) result.model = outcome.result.model;
@@ -392,15 +383,22 @@ function breakForTest() {
   return { ok: true, result: null };
 }
 
-function runSlice(options) {
-  let outcome;
+// A call made between requests (a training or measuring slice): its outcome, or null when
+// Python died in it (die() has told the page).
+function sliceCall(method, params) {
   try {
-    outcome = failSliceForTest ? { ok: false, error: "The first batch failed (simulated by the test hook)." } : callApp("train_slice", options);
-    failSliceForTest = false;
+    return callApp(method, params);
   } catch (err) {
-    if (isFatal(err)) return die(err);
-    outcome = { ok: false, error: humanLoadError(err) };
+    if (!isFatal(err)) return { ok: false, error: humanLoadError(err) };
+    die(err);
+    return null;
   }
+}
+
+function runSlice(options) {
+  const outcome = failSliceForTest ? { ok: false, error: "The first batch failed (simulated by the test hook)." } : sliceCall("train_slice", options);
+  failSliceForTest = false;
+  if (!outcome) return;
   if (!outcome.ok) {
     training.state = "stopped";
     post({ type: "train", kind: training.kind, state: "stopped", error: outcome.error });

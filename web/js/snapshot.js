@@ -1,14 +1,17 @@
 // Start Pyodide from a memory snapshot of a freshly booted interpreter, when this browser has one.
 //
 // Booting CPython inside WebAssembly costs ~2 s of CPU on every visit; restoring a snapshot of
-// the interpreter's memory taken right after boot costs ~0.5 s. The first visit boots normally
-// with `_makeSnapshot`, takes the snapshot at once (before any package or JS object enters
-// Python: Pyodide 0.27 cannot snapshot later, and a snapshot holding numpy's compiled extension
-// restores without re-linking it) and keeps it in Cache Storage; later visits restore from it.
-// No byte crosses the network for it. `_makeSnapshot`, `makeMemorySnapshot` and `_loadSnapshot`
-// are experimental in Pyodide 0.27.7 (pinned in package.json), so every failure — no Cache
-// Storage, a missing, truncated or foreign snapshot (Pyodide checks its build id), a restore that
-// throws — falls back to a normal start, silently for the visitor, with the reason in the console.
+// the interpreter's memory taken right after boot costs ~0.5 s. A visit without a snapshot boots
+// normally; once the page is ready, `keepSnapshot` boots a second interpreter in a worker of its
+// own (snapshot-maker.js) with `_makeSnapshot`, takes the snapshot at once (before any package or
+// JS object enters Python: Pyodide 0.27 cannot snapshot later, and a snapshot holding numpy's
+// compiled extension restores without re-linking it) and keeps it in Cache Storage; later visits
+// restore from it. Booting with `_makeSnapshot` and copying the memory on the way to "ready" cost
+// a first visit ~150 ms, which is why that work waits. No byte crosses the network for it.
+// `_makeSnapshot`, `makeMemorySnapshot` and `_loadSnapshot` are experimental in Pyodide 0.27.7
+// (pinned in package.json), so every failure — no Cache Storage, no nested workers, a missing,
+// truncated or foreign snapshot (Pyodide checks its build id), a restore that throws — falls back
+// to a normal start, silently for the visitor, with the reason in the console.
 
 const CACHE = "pycore-snapshot-v1";
 const LENGTH = "X-Snapshot-Length";
@@ -55,27 +58,48 @@ async function restore(loadPyodide, options, cache, key, onStage) {
   return pyodide;
 }
 
-function save(pyodide, cache, key) {
-  let bytes;
-  try {
-    bytes = pyodide.makeMemorySnapshot();
-  } catch (err) {
-    console.info(`pycore: no interpreter snapshot kept (${err.message})`);
-    return;
-  }
+/**
+ * Take the snapshot of `pyodide` (booted with `_makeSnapshot`, nothing loaded into it yet) and
+ * keep it under `key`, dropping the snapshots of other builds. Runs in snapshot-maker.js.
+ */
+export async function saveSnapshot(pyodide, key) {
+  const bytes = pyodide.makeMemorySnapshot();
+  const cache = await caches.open(CACHE);
   const headers = { "Content-Type": "application/octet-stream", [LENGTH]: String(bytes.length) };
-  // Written in the background: the page does not wait for 20 MB to reach the disk.
-  dropOthers(cache, key)
-    .then(() => cache.put(key, new Response(bytes, { headers })))
-    .catch((err) => {
-      console.info(`pycore: the interpreter snapshot could not be stored (${err.message})`);
-    });
+  await dropOthers(cache, key);
+  await cache.put(key, new Response(bytes, { headers }));
 }
 
 /**
- * loadPyodide, from the snapshot when there is a good one. Resolves to {pyodide, snapshot}, where
- * snapshot is "restored", "made" (a normal boot that kept a snapshot) or "none". `site` is the
- * site build's version (a promise of it is fine); without one no snapshot is used or kept.
+ * Make and keep the snapshot for `key` in a worker of its own (snapshot-maker.js), so this
+ * interpreter, which already holds packages, is not the one snapshotted. Resolves to true when
+ * it is kept; never rejects (the reason goes to the console).
+ */
+export function keepSnapshot(key, indexURL) {
+  return new Promise((resolve) => {
+    let maker;
+    const done = (ok, reason) => {
+      if (maker) maker.terminate();
+      if (!ok) console.info(`pycore: no interpreter snapshot kept (${reason})`);
+      resolve(ok);
+    };
+    try {
+      maker = new Worker(new URL("./snapshot-maker.js", import.meta.url), { type: "module" });
+    } catch (err) {
+      done(false, err.message);
+      return;
+    }
+    maker.onmessage = (e) => done(e.data.ok, e.data.error);
+    maker.onerror = (e) => done(false, e.message || "the snapshot worker failed");
+    maker.postMessage({ key, indexURL });
+  });
+}
+
+/**
+ * loadPyodide, from the snapshot when there is a good one. Resolves to {pyodide, snapshot, keep},
+ * where snapshot is "restored", "made" (a normal boot; call `keep()` once the page is ready and a
+ * snapshot is made for the next visit, see keepSnapshot) or "none". `site` is the site build's
+ * version (a promise of it is fine); without one no snapshot is used or kept.
  * `onStage(name)` hears "restore" before a restore is tried and "boot" before a normal start.
  */
 export async function startPyodide(loadPyodide, version, options, { site = null, onStage = () => {} } = {}) {
@@ -92,8 +116,7 @@ export async function startPyodide(loadPyodide, version, options, { site = null,
     }
   }
   onStage("boot");
-  const pyodide = await loadPyodide({ ...options, _makeSnapshot: Boolean(key) });
-  if (!key) return { pyodide, snapshot: "none" };
-  save(pyodide, cache, key);
-  return { pyodide, snapshot: "made" };
+  const pyodide = await loadPyodide(options);
+  if (!key) return { pyodide, snapshot: "none", keep: async () => false };
+  return { pyodide, snapshot: "made", keep: () => keepSnapshot(key, options.indexURL) };
 }

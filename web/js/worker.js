@@ -17,7 +17,7 @@
 //
 // Start-up does at once what it can: the model, the lock file and the wheels are downloaded
 // while the interpreter starts (from this browser's snapshot of it when there is one,
-// snapshot.js); the digits, which a first drawing does not need, once it has started. numpy and
+// snapshot.js); the digits, which a first drawing does not need, once the page is ready. numpy and
 // pycore come from this browser's uncompressed copy of their files when there is one
 // (wheels.js), else from the wheels by loadPackage. "ready" comes once the network can answer a
 // drawing; the digits are read into pycore after that, and the calls that need them
@@ -226,20 +226,28 @@ async function installPackages(kept, wheels) {
 }
 
 // After a first visit is ready: keep the files loadPackage installed for the next visit
-// (wheels.js), off the start-up path. The wheels come again from the browser's cache.
-function keepInstalled(key) {
+// (wheels.js). The wheels come again from the browser's cache.
+async function keepInstalled(key) {
+  try {
+    const lock = await readLock();
+    const wheels = await Promise.all(PACKAGES.map(async (name) => {
+      const response = await fetch(wheelURL(lock.packages[name]));
+      if (!response.ok) throw new Error(`${name}: ${response.status}`);
+      return new Uint8Array(await response.arrayBuffer());
+    }));
+    await keepBundle(key, bundleOf(pyodide, wheels));
+  } catch (err) {
+    console.info(`pycore: numpy and pycore are not kept for the next visit (${err.message})`);
+  }
+}
+
+// What a visit without them keeps for the next one, off the start-up path (a drawing made just
+// after "ready" goes first): the installed files, then the interpreter snapshot (snapshot.js).
+function keepForNextVisit(install, snapshot, keepSnapshot, key) {
+  if (install !== "loadPackage" && snapshot !== "made") return;
   setTimeout(async () => {
-    try {
-      const lock = await readLock();
-      const wheels = await Promise.all(PACKAGES.map(async (name) => {
-        const response = await fetch(wheelURL(lock.packages[name]));
-        if (!response.ok) throw new Error(`${name}: ${response.status}`);
-        return new Uint8Array(await response.arrayBuffer());
-      }));
-      await keepBundle(key, bundleOf(pyodide, wheels));
-    } catch (err) {
-      console.info(`pycore: numpy and pycore are not kept for the next visit (${err.message})`);
-    }
+    if (install === "loadPackage" && (await key)) await keepInstalled(await key);
+    if (snapshot === "made") await keepSnapshot();
   }, KEEP_AFTER_MS);
 }
 
@@ -265,7 +273,7 @@ async function boot() {
   site.catch(() => {});
   const key = site.then((version) => bundleKey(indexURL, version), () => null);
   const kept = key.then((k) => (k ? keptBundle(k) : null));
-  const { pyodide: py, snapshot } = await startPyodide(
+  const { pyodide: py, snapshot, keep: keepSnapshot } = await startPyodide(
     loadPyodide,
     PYODIDE_VERSION,
     { indexURL, stdout: () => {}, stderr: (line) => console.warn(line) },
@@ -274,9 +282,6 @@ async function boot() {
   pyodide = py;
   timings.snapshot = snapshot;
   timings.runtime_ms = ms(performance.now() - started);
-  // The digits are not needed for a first drawing: their download waits for the runtime's own.
-  const data = fetchBytes("data/mnist-subset.npz", "the digit file");
-  data.catch(() => {});
   progress("packages");
   timings.install = await installPackages(kept, wheels);
   // Importing them is part of loading them (with a kept copy, numpy's compiled modules are
@@ -303,7 +308,10 @@ async function boot() {
   info.result.timings = { ...timings };
   info.result.versions.pyodide = pyodide.version;
   post({ type: "ready", info: info.result });
-  if (timings.install === "loadPackage" && (await key)) keepInstalled(await key);
+  keepForNextVisit(timings.install, snapshot, keepSnapshot, key);
+  // The digits are not needed for a first drawing: on a first visit their download would only
+  // compete with the runtime's own for the network and the CPU, so it starts now.
+  const data = fetchBytes("data/mnist-subset.npz", "the digit file");
   // The digits follow, between requests: a drawing made now is answered first.
   data.then(
     (bytes) => queue.unshift({ attach: bytes, timings }),

@@ -52,10 +52,11 @@ class Conv2D:
         with H' = H - k + 1 for "valid" and H' = H for "same" (likewise W'). "same" pads x with
         (k - 1) // 2 zeros before each spatial axis and the rest after (one more for even k).
 
-    Cache after ``forward``: ``x``, ``cols`` (every patch as a row, (N*H'*W', c_in*k*k); row
-    n*H'*W' + i*W' + j is the patch under output (i, j) of sample n, columns ordered like
-    ``W[c].ravel()``), ``z`` (the feature maps before the activation), ``a`` (after it);
-    ``backward`` adds ``da`` and ``dz``.
+    Cache after ``forward``: ``x``, ``cols`` (every patch as a row, (N*H'*W', k*k*c_in); row
+    n*H'*W' + i*W' + j is the patch under output (i, j) of sample n, columns ordered
+    (u, v, d) like ``W[c].transpose(1, 2, 0).ravel()``: channel innermost, see ``_columns``),
+    ``z`` (the feature maps before the activation), ``a`` (after it); ``backward`` adds ``da``
+    and ``dz``.
 
     >>> layer = Conv2D(1, 8, 3, activation="relu", rng=np.random.default_rng(0))
     >>> layer
@@ -153,20 +154,27 @@ class Conv2D:
         return clone
 
     def _columns(self, x: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
-        """Every k x k patch of every channel as one row: (N*H'*W', c_in*k*k), and (H', W')."""
+        """Every k x k patch of every channel as one row: (N*H'*W', k*k*c_in), and (H', W')."""
         lo, hi = _pads(self.k, self.padding)
         if hi:
             x = np.pad(x, ((0, 0), (0, 0), (lo, hi), (lo, hi)))
-        # windows[n, d, i, j, u, v] = x[n, d, i+u, j+v], a view: no pixel is copied yet.
-        windows = sliding_window_view(x, (self.k, self.k), axis=(2, 3))
-        n, _, h, w = windows.shape[:4]
-        # The one copy: rows ordered (n, i, j), columns (d, u, v) like W.reshape(c_out, -1).
-        cols = windows.transpose(0, 2, 3, 1, 4, 5).reshape(n * h * w, -1)
+        # Channels last first (one small copy), so that the copy below moves runs of c_in
+        # neighbouring values instead of gathering them one by one: ~10x faster for 32 channels.
+        x = np.ascontiguousarray(x.transpose(0, 2, 3, 1))
+        # windows[n, i, j, d, u, v] = x[n, d, i+u, j+v], a view: no pixel is copied yet.
+        windows = sliding_window_view(x, (self.k, self.k), axis=(1, 2))
+        n, h, w = windows.shape[:3]
+        # The one copy: rows ordered (n, i, j), columns (u, v, d) like _kernels().
+        cols = windows.transpose(0, 1, 2, 4, 5, 3).reshape(n * h * w, -1)
         return cols, (h, w)
+
+    def _kernels(self) -> np.ndarray:
+        """W as one row per output channel, (c_out, k*k*c_in), columns in the order of cols."""
+        return self.W.transpose(0, 2, 3, 1).reshape(self.c_out, -1)
 
     def _z(self, cols: np.ndarray, n: int, hw: tuple[int, int]) -> np.ndarray:
         # Every patch times every kernel in one product, exactly Dense's z = x W^T + b.
-        rows = matmul(cols, self.W.reshape(self.c_out, -1).T) + self.b
+        rows = matmul(cols, self._kernels().T) + self.b
         return np.ascontiguousarray(rows.reshape(n, *hw, self.c_out).transpose(0, 3, 1, 2))
 
     def apply(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -200,23 +208,24 @@ class Conv2D:
         # Rows in the order of cols: one row per (n, i, j), one column per output channel.
         dz_rows = dz.transpose(0, 2, 3, 1).reshape(-1, c_out)
         # As in Dense: dW = dz^T cols, db = sum of dz, and each patch's gradient dz W.
-        dW = matmul(dz_rows.T, cols).reshape(self.W.shape)
+        k, c_in = self.k, self.c_in
+        dW = matmul(dz_rows.T, cols).reshape(c_out, k, k, c_in).transpose(0, 3, 1, 2)
+        dW = np.ascontiguousarray(dW)
         db = dz_rows.sum(axis=0)
         dx = None
         if need_dx:
-            k = self.k
-            dpatches = matmul(dz_rows, self.W.reshape(c_out, -1))
-            dpatches = dpatches.reshape(n, h, w, self.c_in, k, k)
+            dpatches = matmul(dz_rows, self._kernels()).reshape(n, h, w, k, k, c_in)
             lo, hi = _pads(k, self.padding)
             H, W = x.shape[2] + lo + hi, x.shape[3] + lo + hi
-            dx_padded = np.zeros((n, self.c_in, H, W), dtype=dpatches.dtype)
+            # Channels last, like the columns, so each add moves runs of c_in values.
+            dx_padded = np.zeros((n, H, W, c_in), dtype=dpatches.dtype)
             # Pixel (i+u, j+v) was entry (u, v) of patch (i, j): one shifted add per offset.
             for u in range(k):
                 for v in range(k):
-                    dx_padded[:, :, u : u + h, v : v + w] += dpatches[..., u, v].transpose(
-                        0, 3, 1, 2
-                    )
-            dx = dx_padded[:, :, lo : H - hi, lo : W - hi]
+                    dx_padded[:, u : u + h, v : v + w] += dpatches[:, :, :, u, v]
+            dx = np.ascontiguousarray(
+                dx_padded[:, lo : H - hi, lo : W - hi].transpose(0, 3, 1, 2)
+            )
         self.grads = {"W": dW, "b": db}
         self.cache.update(da=da, dz=dz)
         return dx

@@ -301,6 +301,17 @@ def test_layers_default_to_float32_and_follow_the_cache_conventions(rng):
     np.testing.assert_array_equal(
         conv.cache["cols"][n * 64 + i * 8 + j], x[n, :, i : i + 3, j : j + 3].ravel()
     )
+    # With several channels the columns run (u, v, d), channel innermost, like _kernels().
+    wide = Conv2D(3, 2, 3, rng=rng)
+    x3 = rng.random((2, 3, 6, 6), dtype=np.float32)
+    wide.forward(x3)
+    np.testing.assert_array_equal(
+        wide.cache["cols"][1 * 16 + 2 * 4 + 1], x3[1, :, 2:5, 1:4].transpose(1, 2, 0).ravel()
+    )
+    np.testing.assert_allclose(
+        wide.cache["z"][1, :, 2, 1],
+        wide._kernels() @ wide.cache["cols"][1 * 16 + 2 * 4 + 1] + wide.b, rtol=1e-5
+    )
     conv.backward(np.ones_like(a), need_dx=False)
     assert set(conv.cache) == {"x", "cols", "z", "a", "da", "dz"}
     assert conv.grads["W"].dtype == np.float32

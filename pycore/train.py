@@ -260,7 +260,7 @@ class Trainer:
         self.verdict = {**verdict.diverged(self.settings), "message": self.message}
 
     def evaluate(self) -> float | None:
-        """Accuracy on the held-out examples, in chunks to bound memory.
+        """Accuracy on the held-out examples.
 
         During a run with ``ema`` on, this measures the averaged weights (those the run ends with).
         """
@@ -277,7 +277,4 @@ class Trainer:
 
     def _accuracy(self) -> float:
         x, y = self.test
-        predicted = np.concatenate(
-            [self.net.predict(x[i : i + 1000]) for i in range(0, len(y), 1000)]
-        )
-        return accuracy(predicted, y)
+        return accuracy(self.net.predict(x), y)

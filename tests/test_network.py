@@ -18,6 +18,20 @@ def test_predict_does_not_touch_the_cache(rng):
     assert net.layers[0].cache["z"] is cached
 
 
+def test_predicting_many_rows_goes_a_bounded_number_of_rows_at_a_time(rng, monkeypatch):
+    net = Network.build([4, 3, 2], ["relu", "softmax"], "cross_entropy", rng=rng)
+    x = rng.random((11, 4))
+    whole = net.layer_outputs(x)[-1]
+    seen = []
+    real = net.layer_outputs
+    monkeypatch.setattr(net, "layer_outputs", lambda rows: seen.append(len(rows)) or real(rows))
+    net.PREDICT_ROWS = 4
+    np.testing.assert_allclose(net.predict_proba(x), whole, rtol=1e-12)
+    assert seen == [4, 4, 3]
+    np.testing.assert_array_equal(net.predict(x), np.argmax(whole, axis=1))
+    assert net.predict_proba(x[:0]).shape == (0, 2)  # no rows: one (empty) pass, no error
+
+
 def test_forward_replaces_the_cache_instead_of_appending(rng):
     net = Network.build([4, 3, 2], "sigmoid", "mse", rng=rng)
     net.forward(rng.random((5, 4)))

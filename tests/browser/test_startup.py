@@ -139,6 +139,20 @@ def test_a_return_visit_restores_python_from_the_snapshot_of_this_build(quiet_co
     assert float(pg.get_attribute("#accuracy", "data-accuracy")) > 0.9
 
 
+def test_the_snapshot_for_the_next_visit_waits_until_the_visitor_pauses(quiet_context, site):
+    pg = visit(quiet_context, site)
+    # Busy for 9 s (a key every 0.4 s): long enough for the snapshot to be made and stored if it
+    # did not wait (1 s after ready, then ~3 s to boot a second interpreter).
+    for _ in range(22):
+        pg.keyboard.press("Shift")
+        pg.wait_for_timeout(400)
+    assert pg.evaluate(f"async () => (await ({SNAPSHOTS})()).length") == 0
+    wait_snapshot_stored(pg)  # made once the page has been quiet for a while
+    pg.reload()
+    wait_ready(pg)
+    assert timings(pg)["snapshot"] == "restored"
+
+
 @pytest.mark.parametrize(
     ("how", "reason"),
     [("truncate", "damaged"), ("foreign", "build id"), ("elsewhere", None)],

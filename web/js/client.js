@@ -163,6 +163,17 @@ export class WorkerClient {
     }, entry.timeout);
   }
 
+  /**
+   * Tell the worker the visitor did something (at most once a second): it holds background work
+   * for the next visit until the page has been quiet for a while (worker.js keepForNextVisit).
+   */
+  activity() {
+    const now = performance.now();
+    if (!this.worker || now - (this.lastActivity ?? -Infinity) < 1000) return;
+    this.lastActivity = now;
+    this.worker.postMessage({ type: "activity" });
+  }
+
   /** Call a worker method with keyword arguments; resolves to the converted result. */
   call(method, params = {}, { transfer = [], timeout = CALL_TIMEOUT_MS } = {}) {
     if (this.state === "error" || !this.worker) {

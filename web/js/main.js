@@ -48,6 +48,10 @@ function startApp() {
   const store = createStore(client);
   const ctx = { client, store, navigate, draw: null };
   showLoading(client, store);
+  // The worker holds its background work for the next visit while the visitor is busy.
+  for (const type of ["pointerdown", "keydown", "wheel"]) {
+    document.addEventListener(type, () => client.activity(), { capture: true, passive: true });
+  }
   mountStatus(byId("net-status"), store);
   ctx.draw = mountDraw(byId("view-draw"), ctx);
   store.subscribe((event) => {

@@ -2,6 +2,7 @@
 //
 // Protocol (every message is a plain object):
 //   page -> worker  {id, method, params}        call an App method (or a training control) by name
+//                   {type: "activity"}          the visitor did something (no reply; keepForNextVisit)
 //   worker -> page  {id, ok: true, result}      one reply per request, in request order
 //                   {id, ok: false, error, field?}
 //                   {type: "progress", stage, snapshot?}        a start-up stage begins (STAGES in
@@ -243,11 +244,18 @@ async function keepInstalled(key) {
 
 // What a visit without them keeps for the next one, off the start-up path (a drawing made just
 // after "ready" goes first): the installed files, then the interpreter snapshot (snapshot.js).
+// Making the snapshot boots a second interpreter (~2 s of a core), so it waits until the visitor
+// has paused (no request and no "activity" from the page for QUIET_MS, no training, no measuring):
+// on a two-core machine it would otherwise slow the page while someone draws or steps through.
 function keepForNextVisit(install, snapshot, keepSnapshot, key) {
   if (install !== "loadPackage" && snapshot !== "made") return;
   setTimeout(async () => {
     if (install === "loadPackage" && (await key)) await keepInstalled(await key);
-    if (snapshot === "made") await keepSnapshot();
+    if (snapshot !== "made") return;
+    while (performance.now() - lastActivity < QUIET_MS || training.state === "running" || measuring) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    await keepSnapshot();
   }, KEEP_AFTER_MS);
 }
 
@@ -260,6 +268,10 @@ async function siteVersion() {
 const ms = (t) => Math.round(t);
 // How long after "ready" a first visit keeps its installed files (the first drawing goes first).
 const KEEP_AFTER_MS = 1000;
+// How long the page must be quiet before the snapshot for the next visit is made.
+const QUIET_MS = 5000;
+// When the page last asked for something or said its visitor did something (client.js activity()).
+let lastActivity = performance.now();
 
 async function boot() {
   const started = STARTED;
@@ -526,7 +538,8 @@ async function pump() {
 
 self.onmessage = (event) => {
   const request = event.data;
-  if (!request || typeof request.id !== "number") return;
+  lastActivity = performance.now();
+  if (!request || typeof request.id !== "number") return; // {type: "activity"} and the like
   if (bootFailed) {
     post({ id: request.id, ok: false, error: "The Python runtime failed to load." });
     return;

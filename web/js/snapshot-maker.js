@@ -8,7 +8,7 @@ import { saveSnapshot } from "./snapshot.js";
 self.onmessage = async ({ data: { key, indexURL } }) => {
   try {
     // The same options as the page's worker (worker.js boot), so a restore finds what it expects.
-    const pyodide = await loadPyodide({ indexURL, stdout: () => {}, stderr: () => {}, _makeSnapshot: true });
+    const pyodide = await loadPyodide({ indexURL, stdout: () => {}, stderr: (line) => console.warn(line), _makeSnapshot: true });
     await saveSnapshot(pyodide, key);
     self.postMessage({ ok: true });
   } catch (err) {

@@ -96,10 +96,10 @@ export function keepSnapshot(key, indexURL) {
 }
 
 /**
- * loadPyodide, from the snapshot when there is a good one. Resolves to {pyodide, snapshot, keep},
- * where snapshot is "restored", "made" (a normal boot; call `keep()` once the page is ready and a
- * snapshot is made for the next visit, see keepSnapshot) or "none". `site` is the site build's
- * version (a promise of it is fine); without one no snapshot is used or kept.
+ * loadPyodide, from the snapshot when there is a good one. Resolves to {pyodide, snapshot, keep?},
+ * where snapshot is "restored", "made" (a normal boot, which also gives `keep`: call it once the
+ * page is ready and a snapshot is made for the next visit, see keepSnapshot) or "none". `site` is
+ * the site build's version (a promise of it is fine); without one no snapshot is used or kept.
  * `onStage(name)` hears "restore" before a restore is tried and "boot" before a normal start.
  */
 export async function startPyodide(loadPyodide, version, options, { site = null, onStage = () => {} } = {}) {
@@ -117,6 +117,6 @@ export async function startPyodide(loadPyodide, version, options, { site = null,
   }
   onStage("boot");
   const pyodide = await loadPyodide(options);
-  if (!key) return { pyodide, snapshot: "none", keep: async () => false };
+  if (!key) return { pyodide, snapshot: "none" };
   return { pyodide, snapshot: "made", keep: () => keepSnapshot(key, options.indexURL) };
 }

@@ -247,11 +247,12 @@ async function keepInstalled(key) {
 // Making the snapshot boots a second interpreter (~2 s of a core), so it waits until the visitor
 // has paused (no request and no "activity" from the page for QUIET_MS, no training, no measuring):
 // on a two-core machine it would otherwise slow the page while someone draws or steps through.
-function keepForNextVisit(install, snapshot, keepSnapshot, key) {
-  if (install !== "loadPackage" && snapshot !== "made") return;
+// `keepSnapshot` is startPyodide's `keep`: only a visit that booted without a snapshot has one.
+function keepForNextVisit(install, keepSnapshot, key) {
+  if (install !== "loadPackage" && !keepSnapshot) return;
   setTimeout(async () => {
     if (install === "loadPackage" && (await key)) await keepInstalled(await key);
-    if (snapshot !== "made") return;
+    if (!keepSnapshot) return;
     while (performance.now() - lastActivity < QUIET_MS || training.state === "running" || measuring) {
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
@@ -320,7 +321,7 @@ async function boot() {
   info.result.timings = { ...timings };
   info.result.versions.pyodide = pyodide.version;
   post({ type: "ready", info: info.result });
-  keepForNextVisit(timings.install, snapshot, keepSnapshot, key);
+  keepForNextVisit(timings.install, keepSnapshot, key);
   // The digits are not needed for a first drawing: on a first visit their download would only
   // compete with the runtime's own for the network and the CPU, so it starts now.
   const data = fetchBytes("data/mnist-subset.npz", "the digit file");

@@ -25,7 +25,7 @@
 // (NEEDS_DIGITS) wait for them.
 
 import { loadPyodide } from "../pyodide/pyodide.mjs";
-import { startPyodide } from "./snapshot.js";
+import { moduleNames, startPyodide, stdlibImportedSince } from "./snapshot.js";
 import { bundleKey, bundleOf, installBundle, keepBundle, keptBundle } from "./wheels.js";
 
 const BASE = new URL("../", import.meta.url);
@@ -247,8 +247,9 @@ async function keepInstalled(key) {
 // Making the snapshot boots a second interpreter (~2 s of a core), so it waits until the visitor
 // has paused (no request and no "activity" from the page for QUIET_MS, no training, no measuring):
 // on a two-core machine it would otherwise slow the page while someone draws or steps through.
-// `keepSnapshot` is startPyodide's `keep`: only a visit that booted without a snapshot has one.
-function keepForNextVisit(install, keepSnapshot, key) {
+// `keepSnapshot` is startPyodide's `keep`: only a visit that booted without a snapshot has one;
+// `modules` are the standard-library modules its start-up imported (snapshot.js preimport).
+function keepForNextVisit(install, keepSnapshot, key, modules) {
   if (install !== "loadPackage" && !keepSnapshot) return;
   setTimeout(async () => {
     if (install === "loadPackage" && (await key)) await keepInstalled(await key);
@@ -256,7 +257,7 @@ function keepForNextVisit(install, keepSnapshot, key) {
     while (performance.now() - lastActivity < QUIET_MS || training.state === "running" || measuring) {
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
-    await keepSnapshot();
+    await keepSnapshot(modules);
   }, KEEP_AFTER_MS);
 }
 
@@ -293,6 +294,11 @@ async function boot() {
     { site, onStage: (stage) => progress(stage) },
   );
   pyodide = py;
+  // What Python had imported before numpy and pycore, so the snapshot for the next visit can
+  // hold the standard-library modules they pull in (keepForNextVisit); a restored interpreter
+  // starts with them.
+  const bootModules = moduleNames(pyodide);
+  timings.modules_at_start = bootModules.split(",").length;
   timings.snapshot = snapshot;
   timings.runtime_ms = ms(performance.now() - started);
   progress("packages");
@@ -321,7 +327,7 @@ async function boot() {
   info.result.timings = { ...timings };
   info.result.versions.pyodide = pyodide.version;
   post({ type: "ready", info: info.result });
-  keepForNextVisit(timings.install, keepSnapshot, key);
+  keepForNextVisit(timings.install, keepSnapshot, key, keepSnapshot ? stdlibImportedSince(pyodide, bootModules) : []);
   // The digits are not needed for a first drawing: on a first visit their download would only
   // compete with the runtime's own for the network and the CPU, so it starts now.
   const data = fetchBytes("data/mnist-subset.npz", "the digit file");

@@ -69,6 +69,16 @@ class ProgressBar:
             print(file=sys.stderr)
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m pycore", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -79,6 +89,14 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--data", type=Path, help="digit subset file (default: the built site's)")
     train.add_argument("--out", type=Path, help="write the trained model here (.npz)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
+    train.add_argument(
+        "--held-out-every",
+        type=_positive,
+        metavar="N",
+        help="measure the held-out accuracy every N epochs and at the end (default: every "
+        "epoch, or only at the end with --quiet; each measurement costs a forward pass over the "
+        "held-out digits)",
+    )
     train.add_argument(
         "--strict",
         action="store_true",
@@ -132,7 +150,9 @@ def cmd_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             file=sys.stderr,
         )
     net = settings.build()
-    trainer = Trainer(net, settings, subset.train.images(), subset.train.labels, test)
+    # Quiet, nothing shows the held-out accuracy until the end, so it is measured only then.
+    every = args.held_out_every or (settings.epochs if args.quiet else 1)
+    trainer = Trainer(net, settings, subset.train.images(), subset.train.labels, test, every)
     print(
         f"training {net} with {settings.optimizer} lr={settings.lr:g}, "
         f"batch {settings.batch_size}, {settings.epochs} epochs, "

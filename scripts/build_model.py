@@ -7,7 +7,9 @@
 model the page ships is decided by the Makefile's --out, not here.
 
 It is `python -m pycore train --recipe default` with the built digit subset: the 8,000 training
-digits only; the last line gives the accuracy on the 2,000 held-out ones (98.45% with seed 0).
+digits only; the last line gives the accuracy on the 2,000 held-out ones (README.md has the
+figure). The progress bar shows the held-out accuracy every 10 epochs (`--held-out-every`): each
+measurement of the pretrained CNN costs ~0.8 s, against ~7 s for an epoch.
 The same seed gives the same parameters, byte for byte, with the same NumPy (the file also
 records how long training took, which varies).
 
@@ -47,6 +49,7 @@ def run() -> int:
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args()
     argv = ["train", "--recipe", args.recipe, "--data", str(args.data), "--out", str(args.out)]
+    argv += ["--held-out-every", "10"]
     if args.seed is not None:
         argv += ["--seed", str(args.seed)]
     if args.quiet:

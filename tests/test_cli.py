@@ -202,3 +202,16 @@ def test_strict_lets_a_run_that_learned_exit_0(subset):
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "warning" not in result.stderr
+
+
+def test_held_out_every_is_checked_and_the_last_epoch_is_always_measured(subset):
+    args = ["train", "--hidden", "8", "--epochs", "2", "--batch-size", "500"]
+    args += ["--data", str(default_path())]
+    bad = pycore(*args, "--held-out-every", "0")
+    assert bad.returncode == 2
+    assert "--held-out-every: must be a whole number of at least 1, not '0'" in bad.stderr
+    good = pycore(*args, "--held-out-every", "5")
+    assert good.returncode == 0, good.stderr
+    # Never at the end of epoch 1; always at the end of the run.
+    assert re.search(r"test 0\.\d{4}\s*$", good.stderr.strip())
+    assert re.fullmatch(r"test accuracy: 0\.\d{4}", good.stdout.strip().splitlines()[-1])

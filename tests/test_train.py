@@ -93,6 +93,26 @@ def test_progress_reports_loss_accuracy_and_speed(rng):
     assert last["test_accuracy"] > 0.9 and last["train_accuracy"] > 0.8
 
 
+def test_the_held_out_accuracy_is_measured_every_few_epochs_and_at_the_end(rng):
+    x, y = _toy(rng)
+    s = Settings.from_dict({"hidden": [16], "epochs": 5, "batch_size": 32, "lr": 0.01})
+    every = Trainer(s.build(), s, x, y, test=(x[:64], y[:64]))
+    every.run()
+    sparse = Trainer(s.build(), s, x, y, test=(x[:64], y[:64]), held_out_every=2)
+    calls = []
+    measure = sparse.evaluate
+    sparse.evaluate = lambda: calls.append(sparse.epoch) or measure()
+    sparse.run()
+    assert calls == [2, 4, 5]  # every second epoch, and the last
+    got = [r["test_accuracy"] for r in sparse.history]
+    want = [r["test_accuracy"] for r in every.history]
+    assert got[0] is None and got[2] is None and None not in want
+    assert got[1] == want[1] and got[3] == want[3] and got[4] == want[4]  # the same run
+    assert sparse.verdict == every.verdict
+    with pytest.raises(ValueError, match="held_out_every"):
+        Trainer(s.build(), s, x, y, held_out_every=0)
+
+
 def test_a_time_budget_ends_a_slice_after_at_least_one_batch(rng):
     x, y = _toy(rng)
     s = Settings.from_dict({"hidden": [8], "epochs": 50})

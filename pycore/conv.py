@@ -223,9 +223,7 @@ class Conv2D:
             for u in range(k):
                 for v in range(k):
                     dx_padded[:, u : u + h, v : v + w] += dpatches[:, :, :, u, v]
-            dx = np.ascontiguousarray(
-                dx_padded[:, lo : H - hi, lo : W - hi].transpose(0, 3, 1, 2)
-            )
+            dx = np.ascontiguousarray(dx_padded[:, lo : H - hi, lo : W - hi].transpose(0, 3, 1, 2))
         self.grads = {"W": dW, "b": db}
         self.cache.update(da=da, dz=dz)
         return dx

@@ -476,10 +476,13 @@ RECIPES: dict[str, dict] = {
     # Found by a search on held-out digits and one drawn set only (never the reported ones):
     # without dropout and label smoothing 98.2-98.4%; with them 98.8-99.0%; flagged 1s and
     # crossed 7s in a quarter of those digits lift the weakest drawn digit (flagged 1s) by 0.1.
+    # 5x5 filters instead of 3x3 (fewer, larger maps after each pool; an epoch ~20% longer):
+    # 98.90-99.10% over three seeds at 30 epochs, 99.00 / 99.15% over two at 40, against
+    # 98.70-99.00% over five seeds with 3x3 at 35.
     "default": _recipe(
-        conv=[32, 64], kernel=3, hidden=[256], dropout=0.5, activation="relu",
+        conv=[32, 64], kernel=5, hidden=[256], dropout=0.5, activation="relu",
         output="softmax", loss="cross_entropy", label_smoothing=0.1, init="he",
-        optimizer="adam", lr=0.002, lr_schedule="cosine", batch_size=64, epochs=35, ema=0.99,
+        optimizer="adam", lr=0.002, lr_schedule="cosine", batch_size=64, epochs=40, ema=0.99,
         seed=0, augment=True, rotation=10.0, shift=2.0, scale=0.12, elastic=2.0, shear=0.2,
         thickness=0.3, forms=0.25,
     ),
@@ -492,7 +495,7 @@ RECIPE_TITLES: dict[str, str] = {
     "mlp": "Strong MLP: 784-1024-256-10, Adam, augmentation (long)",
     "cnn-lesson": "A first CNN: conv 8@3×3, max-pool, softmax",
     "cnn": "CNN for drawings: conv 16, 32 @3×3, 128 hidden, Adam, augmentation (long)",
-    "default": "Strong default (the pretrained network): conv 32, 64 @3×3, 256 hidden, "
+    "default": "Strong default (the pretrained network): conv 32, 64 @5×5, 256 hidden, "
     "dropout, Adam, augmentation (longest)",
 }
 

@@ -310,7 +310,8 @@ def test_layers_default_to_float32_and_follow_the_cache_conventions(rng):
     )
     np.testing.assert_allclose(
         wide.cache["z"][1, :, 2, 1],
-        wide._kernels() @ wide.cache["cols"][1 * 16 + 2 * 4 + 1] + wide.b, rtol=1e-5
+        wide._kernels() @ wide.cache["cols"][1 * 16 + 2 * 4 + 1] + wide.b,
+        rtol=1e-5,
     )
     conv.backward(np.ones_like(a), need_dx=False)
     assert set(conv.cache) == {"x", "cols", "z", "a", "da", "dz"}

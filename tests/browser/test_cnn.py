@@ -238,8 +238,8 @@ def test_draw_shows_the_first_layers_feature_maps_of_the_cnn_in_use(page, site, 
     times = draw_digits(page, (0, 3, 7))
     maps = page.locator("[data-testid=feature-maps]")
     assert maps.is_visible()
-    c = PRETRAINED_FIRST.c_out
-    assert maps.get_attribute("data-shape") == f"{c},26,26"
+    c, h, w = PRETRAINED_FIRST.output_shape((1, 28, 28))
+    assert maps.get_attribute("data-shape") == f"{c},{h},{w}"
     assert page.locator("[data-testid=feature-maps] canvas").count() == c
     assert sum(n > 20 for n in inked_maps(page)) >= c // 2
     print(f"pretrained CNN draw-to-prediction round trip: {times}")

@@ -59,14 +59,14 @@ async function restore(loadPyodide, options, cache, key, onStage) {
 }
 
 /**
- * The standard-library modules imported since `before` (a comma-separated list of module names,
- * as `moduleNames` gives it): on a first visit, what loading numpy and pycore pulled in.
+ * The modules imported since `before` (a comma-separated list of module names, as `moduleNames`
+ * gives it): on a first visit, what loading numpy and pycore pulled in. preimport keeps only the
+ * standard-library ones.
  */
-export function stdlibImportedSince(pyodide, before) {
+export function importedSince(pyodide, before) {
   const names = pyodide.runPython(`
 import sys
-",".join(sorted(m for m in sys.modules
-                if m.split(".")[0] in sys.stdlib_module_names and m not in set(${JSON.stringify(before.split(","))})))`);
+",".join(sorted(set(sys.modules) - set(${JSON.stringify(before.split(","))})))`);
   return names ? names.split(",") : [];
 }
 
@@ -76,7 +76,7 @@ export function moduleNames(pyodide) {
 }
 
 /**
- * Import the standard-library modules `names` into a fresh interpreter before its snapshot is
+ * Import the standard-library modules among `names` into a fresh interpreter before its snapshot is
  * taken, so a restored interpreter has them already. After a restore the browser compiles the
  * interpreter's code again as it is first used, which made reading ~50 modules from the zipped
  * standard library the slowest part of importing numpy and pycore (~0.4 s of a ~1.3 s return
@@ -85,7 +85,7 @@ export function moduleNames(pyodide) {
  * Returns how many were imported.
  */
 export function preimport(pyodide, names) {
-  const safe = names.filter((name) => /^[A-Za-z_][A-Za-z0-9_.]*$/.test(name));
+  // The names arrive as a JSON list, which is also a Python list literal.
   return pyodide.runPython(`
 def _preimport(names):
     import importlib, sys
@@ -99,7 +99,7 @@ def _preimport(names):
         except Exception:
             pass
     return done
-_done = _preimport(${JSON.stringify(safe)})
+_done = _preimport(${JSON.stringify(names)})
 del _preimport
 _done`);
 }

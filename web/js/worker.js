@@ -25,7 +25,7 @@
 // (NEEDS_DIGITS) wait for them.
 
 import { loadPyodide } from "../pyodide/pyodide.mjs";
-import { moduleNames, startPyodide, stdlibImportedSince } from "./snapshot.js";
+import { importedSince, moduleNames, startPyodide } from "./snapshot.js";
 import { bundleKey, bundleOf, installBundle, keepBundle, keptBundle } from "./wheels.js";
 
 const BASE = new URL("../", import.meta.url);
@@ -248,7 +248,7 @@ async function keepInstalled(key) {
 // has paused (no request and no "activity" from the page for QUIET_MS, no training, no measuring):
 // on a two-core machine it would otherwise slow the page while someone draws or steps through.
 // `keepSnapshot` is startPyodide's `keep`: only a visit that booted without a snapshot has one;
-// `modules` are the standard-library modules its start-up imported (snapshot.js preimport).
+// `modules` are the modules its start-up imported (snapshot.js preimport keeps the standard library).
 function keepForNextVisit(install, keepSnapshot, key, modules) {
   if (install !== "loadPackage" && !keepSnapshot) return;
   setTimeout(async () => {
@@ -327,7 +327,7 @@ async function boot() {
   info.result.timings = { ...timings };
   info.result.versions.pyodide = pyodide.version;
   post({ type: "ready", info: info.result });
-  keepForNextVisit(timings.install, keepSnapshot, key, keepSnapshot ? stdlibImportedSince(pyodide, bootModules) : []);
+  keepForNextVisit(timings.install, keepSnapshot, key, keepSnapshot ? importedSince(pyodide, bootModules) : []);
   // The digits are not needed for a first drawing: on a first visit their download would only
   // compete with the runtime's own for the network and the CPU, so it starts now.
   const data = fetchBytes("data/mnist-subset.npz", "the digit file");

@@ -69,8 +69,17 @@ def strokes_for(pixels, threshold: int = 127) -> list[list[tuple[float, float]]]
     return strokes
 
 
-def draw_strokes(pg, strokes, selector="[data-testid=draw-canvas]", size=28) -> None:
-    """Draw polylines in ``size`` x ``size`` image coordinates onto a canvas with the mouse."""
+def draw_strokes(
+    pg, strokes, selector="[data-testid=draw-canvas]", size=28, every: float = 0.0
+) -> None:
+    """Draw polylines in ``size`` x ``size`` image coordinates onto a canvas with the mouse.
+
+    By default the mouse moves as fast as the browser takes the events. With ``every`` (seconds)
+    it moves like a hand: one move per ``every`` (1/60 is a 60 Hz pointer, the rate Chromium
+    hands pointer moves to the page), and the button is released ``every`` after the last move.
+    """
+    import time
+
     box = pg.locator(selector).bounding_box()
     sx, sy = box["width"] / size, box["height"] / size
     for stroke in strokes:
@@ -78,7 +87,8 @@ def draw_strokes(pg, strokes, selector="[data-testid=draw-canvas]", size=28) -> 
         pg.mouse.move(box["x"] + x0 * sx, box["y"] + y0 * sy)
         pg.mouse.down()
         for x, y in rest:
-            pg.mouse.move(box["x"] + x * sx, box["y"] + y * sy, steps=2)
+            pg.mouse.move(box["x"] + x * sx, box["y"] + y * sy, steps=1 if every else 2)
+            time.sleep(every)
         pg.mouse.up()
 
 

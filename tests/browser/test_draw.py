@@ -66,6 +66,40 @@ def test_real_digits_of_every_class_are_recognised(page):
     assert median < 50
 
 
+def test_the_answer_follows_the_pen_and_is_there_when_it_lifts(page):
+    """While the pen moves the network reads the ink as it is; when the pen rests and then
+    lifts, the answer for the final ink is on screen already: it is announced at once and not
+    asked for again."""
+    label, strokes = digits.digit(3)
+    *first, last = strokes
+    draw_strokes(page, first)
+    box = page.locator(CANVAS).bounding_box()
+    at = lambda x, y: (box["x"] + x * box["width"] / 28, box["y"] + y * box["height"] / 28)  # noqa: E731
+    before = predictions_finished(page)
+    page.mouse.move(*at(*last[0]))
+    page.mouse.down()
+    for x, y in last[1:]:
+        page.mouse.move(*at(x, y), steps=4)
+    # The pen rests on the canvas: the answer for the ink as it is arrives before the pen lifts.
+    page.evaluate("() => { document.querySelector('#announce').textContent = ''; }")
+    wait_predictions_settled(page, after=before)
+    assert predictions_finished(page) >= before + 2, "answers came while the pen moved"
+    shown = page.inner_text(PREDICTION)
+    assert shown != ""
+    assert page.inner_text("#announce") == "", "nothing announced while drawing"
+    answered = predictions_finished(page)
+    page.mouse.up()
+    page.wait_for_function(
+        "() => document.querySelector('#announce').textContent.startsWith('Prediction')",
+        timeout=2_000,
+    )
+    assert page.inner_text("#announce").startswith(f"Prediction: {shown},")
+    page.wait_for_timeout(300)
+    assert predictions_finished(page) == answered, "the same ink was not sent again"
+    assert page.evaluate("() => document.body.dataset.predicting") == "false"
+    assert page.inner_text(PREDICTION) == shown
+
+
 def test_clear_button_empties_the_prediction_and_the_canvas(page):
     label, strokes = digits.digit(3)
     draw_strokes(page, strokes)

@@ -6,16 +6,20 @@
 
 import { makeFeatureMaps } from "./featuremaps.js";
 import { makePad } from "./pad.js";
+import { makePredictor } from "./predictor.js";
 import { el, messageOf, paintGrey, percent } from "./ui.js";
-
-const THROTTLE_MS = 100;
 
 export function mountDraw(section, ctx) {
   const { client, store } = ctx;
   const part = (id) => section.querySelector(`#${id}`);
   const canvas = part("draw-canvas");
   const display = makeDisplay(part);
-  const predictor = makePredictor(client, canvas, display);
+  // For tests and benchmarks: body[data-predictions] counts finished predictions and
+  // body[data-predicting] is "true" while one is on its way or the ink has no answer yet.
+  const predictor = makePredictor(client, display, ({ finished, busy }) => {
+    document.body.dataset.predictions = String(finished);
+    document.body.dataset.predicting = String(busy);
+  });
 
   function clear() {
     pad.clear();
@@ -24,15 +28,15 @@ export function mountDraw(section, ctx) {
     display.say("Drawing cleared.");
   }
 
-  // Mouse, touch, pen and the keyboard cursor (pad.js). Predictions follow the ink while drawing,
-  // and come at once (and are announced) on release or Enter.
+  // Mouse, touch, pen and the keyboard cursor (pad.js). Predictions follow the ink while drawing
+  // (predictor.js); the answer for the final ink is announced on release or Enter.
   const pad = makePad(canvas, part("kbd-cursor"), part("pen-state"), {
     onInk: () => predictor.request(),
     onStroke: (source) => {
-      if (source === "pointer") predictor.request(true, true);
+      if (source === "pointer") predictor.release();
     },
     onKey: (event) => {
-      if (event.key === "Enter") predictor.request(true, true);
+      if (event.key === "Enter") predictor.release();
       else if (event.key === "Delete" || event.key === "Backspace") clear();
       else return false;
       return true;
@@ -45,7 +49,7 @@ export function mountDraw(section, ctx) {
   // A new network (training progress, upload, reset) deserves a fresh answer for the same drawing.
   store.subscribe((event) => {
     if (event.type === "model") display.network(event.model);
-    if (event.type === "model" && pad.hasInk) predictor.request();
+    if (event.type === "model") predictor.refresh();
   });
 
   display.clear();
@@ -54,7 +58,7 @@ export function mountDraw(section, ctx) {
     /** The drawing as ink (0..255, row by row), or null when the canvas is empty. */
     getDrawing() {
       if (!pad.hasInk) return null;
-      return { pixels: pad.readInk(), width: canvas.width, height: canvas.height };
+      return { pixels: pad.readInk(), width: pad.width, height: pad.height };
     },
     clear,
     show() {},
@@ -67,7 +71,7 @@ function makeDisplay(part) {
   const prediction = part("prediction");
   const confidence = part("confidence");
   const timing = part("timing");
-  const announce = part("announce");
+  const live = part("announce");
   const seen = part("seen");
   const maps = makeFeatureMaps(part("seen-maps"));
   const bars = Array.from({ length: 10 }, (_, d) => {
@@ -77,6 +81,9 @@ function makeDisplay(part) {
     return { item, fill, pct };
   });
   part("bars").append(...bars.map((b) => b.item));
+  const announce = ({ probs, digit }) => {
+    live.textContent = `Prediction: ${digit}, ${percent(probs[digit], 0)} confident.`;
+  };
 
   return {
     clear() {
@@ -100,12 +107,12 @@ function makeDisplay(part) {
       prediction.textContent = "";
       confidence.textContent = "The network will read your drawing as soon as Python is ready.";
     },
-    failed(message) {
+    failed(err) {
       prediction.textContent = "";
-      confidence.textContent = `Could not classify the drawing: ${message}`;
+      confidence.textContent = `Could not classify the drawing: ${messageOf(err)}`;
     },
     say(text) {
-      announce.textContent = text;
+      live.textContent = text;
     },
     show(result, roundTrip, speak) {
       const { probs, digit } = result;
@@ -122,85 +129,8 @@ function makeDisplay(part) {
       }
       paintGrey(seen, result.image);
       maps.show(result.feature_maps, result.feature_shape);
-      if (speak) announce.textContent = `Prediction: ${digit}, ${percent(probs[digit], 0)} confident.`;
+      if (speak) announce(result);
     },
-  };
-}
-
-/**
- * One prediction at a time: while one is on its way, later requests wait and only the newest is
- * sent. forget() drops answers for a drawing that was cleared.
- *
- * For tests and benchmarks, body[data-predictions] counts finished predictions and
- * body[data-predicting] is "true" while one is asked for or on its way.
- */
-function makePredictor(client, canvas, display) {
-  let pad = null;
-  let generation = 0; // bumps on every clear, so late answers for an old drawing are dropped
-  let timer = null;
-  let inFlight = false;
-  let dirty = false;
-  let announceNext = false;
-  let finished = 0;
-
-  function mark() {
-    document.body.dataset.predictions = String(finished);
-    document.body.dataset.predicting = String(inFlight || dirty || timer !== null);
-  }
-
-  async function run() {
-    timer = null;
-    if (inFlight || !dirty) return mark();
-    dirty = false;
-    if (!pad.hasInk) {
-      display.clear();
-      return mark();
-    }
-    inFlight = true;
-    const mine = generation;
-    const started = performance.now();
-    if (!client.ready) display.waiting();
-    try {
-      const result = await client.call("predict", { pixels: pad.readInk(), width: canvas.width, height: canvas.height });
-      if (mine === generation) {
-        if (result.empty) display.clear();
-        else display.show(result, performance.now() - started, announceNext);
-        if (!result.empty) announceNext = false;
-      }
-    } catch (err) {
-      if (mine === generation) display.failed(messageOf(err));
-    } finally {
-      inFlight = false;
-      finished += 1;
-      if (dirty && !timer) run();
-      mark();
-    }
-  }
-
-  mark();
-  return {
-    usePad(p) {
-      pad = p;
-    },
-    /** Ask for a prediction: now (on release, Enter) or soon (while drawing). */
-    request(now = false, speak = false) {
-      dirty = true;
-      if (speak) announceNext = true;
-      if (now) {
-        clearTimeout(timer);
-        timer = null;
-        run();
-      } else if (!timer) {
-        timer = setTimeout(run, THROTTLE_MS);
-      }
-      mark();
-    },
-    forget() {
-      generation += 1;
-      dirty = false;
-      clearTimeout(timer);
-      timer = null;
-      mark();
-    },
+    announce,
   };
 }

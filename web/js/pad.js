@@ -1,7 +1,8 @@
 // A drawing pad on a canvas, shared by the Draw panel and My digits: mouse, touch and pen through
 // Pointer Events (touch never scrolls the page), and a keyboard cursor (arrow keys move it, Shift
 // moves further, Space puts the pen down or lifts it, Escape lifts it). The ink is white with a
-// round pen; readInk() returns its alpha channel, 0..255 row by row, which is what pycore reads.
+// round pen; readInk() returns its alpha channel, 0..255 row by row, which is what pycore reads,
+// and version changes with every change of the ink.
 //
 // The keyboard cursor and the focus ring show only when the keyboard is in use: a stroke with a
 // mouse, finger or pen focuses the canvas (so Enter and Delete work next) with
@@ -37,11 +38,15 @@ function makeInk(canvas) {
   g.fillStyle = "#fff";
   const pad = {
     hasInk: false,
+    version: 0, // changes with every change of the ink
+    width: canvas.width,
+    height: canvas.height,
     dot(p) {
       g.beginPath();
       g.arc(p.x, p.y, LINE_WIDTH / 2, 0, Math.PI * 2);
       g.fill();
       pad.hasInk = true;
+      pad.version += 1;
     },
     line(a, b) {
       g.beginPath();
@@ -49,6 +54,7 @@ function makeInk(canvas) {
       g.lineTo(b.x, b.y);
       g.stroke();
       pad.hasInk = true;
+      pad.version += 1;
     },
     readInk() {
       const rgba = g.getImageData(0, 0, canvas.width, canvas.height).data;
@@ -59,6 +65,7 @@ function makeInk(canvas) {
     clear() {
       g.clearRect(0, 0, canvas.width, canvas.height);
       pad.hasInk = false;
+      pad.version += 1;
     },
   };
   return pad;

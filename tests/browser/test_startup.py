@@ -223,6 +223,32 @@ def test_a_damaged_copy_of_numpy_and_pycore_is_not_used_and_the_page_still_works
     predicts(pg, 3)
 
 
+def test_a_first_visit_starts_python_without_waiting_for_the_site_version(context, site):
+    """Nothing is kept before a first visit, so the runtime starts at once; the site's version
+    (which names the snapshot kept for the next visit) arrives on the way."""
+    held, runtime = [], []
+    context.route("**/manifest.json", lambda route: held.append(route))
+
+    def runtime_asked(route):
+        runtime.append(route.request.url)
+        route.continue_()
+
+    context.route("**/pyodide.asm.wasm", runtime_asked)
+    pg = context.new_page()
+    pg.goto(site + "/")
+    for _ in range(150):  # Playwright runs the route handlers while the test waits
+        if held and runtime:
+            break
+        pg.wait_for_timeout(100)
+    assert held, "the page never asked for its version"
+    assert runtime, "the runtime waited for the site's version"
+    for route in held:
+        route.continue_()
+    context.unroute("**/manifest.json")
+    wait_ready(pg)
+    assert timings(pg)["snapshot"] == "made"
+
+
 def test_start_up_stages_are_timed_and_the_digits_follow_the_ready_network(page):
     t = timings(page)
     assert t["snapshot"] in ("made", "restored", "none")

@@ -151,12 +151,19 @@ export function keepSnapshot(key, indexURL, modules = []) {
  * `onStage(name)` hears "restore" before a restore is tried and "boot" before a normal start.
  */
 export async function startPyodide(loadPyodide, version, options, { site = null, onStage = () => {} } = {}) {
-  const [cache, build] = await Promise.all([openCache(), Promise.resolve(site).catch(() => null)]);
-  if (cache && !build) console.info("pycore: no site version, so no interpreter snapshot is used or kept");
-  const key = cache && build ? snapshotKey(options.indexURL, version, build) : null;
-  if (key) {
+  const cache = await openCache();
+  const keyed = Promise.resolve(site)
+    .catch(() => null)
+    .then((build) => {
+      if (cache && !build) console.info("pycore: no site version, so no interpreter snapshot is used or kept");
+      return cache && build ? snapshotKey(options.indexURL, version, build) : null;
+    });
+  // Only a cache that holds a snapshot is worth waiting for the site's version (a fetch): a
+  // first visit boots at once and learns the version on the way.
+  if (cache && (await cache.keys()).length > 0) {
+    const key = await keyed;
     try {
-      const pyodide = await restore(loadPyodide, options, cache, key, onStage);
+      const pyodide = key && (await restore(loadPyodide, options, cache, key, onStage));
       if (pyodide) return { pyodide, snapshot: "restored" };
     } catch (err) {
       console.info(`pycore: starting Python without the saved snapshot (${String(err.message || err).split("\n")[0]})`);
@@ -165,6 +172,7 @@ export async function startPyodide(loadPyodide, version, options, { site = null,
   }
   onStage("boot");
   const pyodide = await loadPyodide(options);
+  const key = await keyed;
   if (!key) return { pyodide, snapshot: "none" };
   return { pyodide, snapshot: "made", keep: (modules) => keepSnapshot(key, options.indexURL, modules) };
 }

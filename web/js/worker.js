@@ -31,6 +31,10 @@ import { bundleKey, bundleOf, installBundle, keepBundle, keptBundle } from "./wh
 const BASE = new URL("../", import.meta.url);
 const SLICE_SECONDS = 0.06;
 const MEASURE_SECONDS = 0.015;
+// Measuring yields to drawing: no measuring slice starts within this long of a prediction, so
+// while the pen moves (a prediction every frame) each one is answered at once.
+const MEASURE_AFTER_PREDICT_MS = 100;
+let lastPredict = -Infinity;
 // The Pyodide in ../pyodide/ (scripts/build_site.py pins it); part of the snapshot's key.
 const PYODIDE_VERSION = "0.27.7";
 const STARTED = performance.now();
@@ -487,6 +491,7 @@ function handleTraining(method, params) {
 function handle(request) {
   if ("attach" in request) return attachDigits(request, STARTED);
   const { id, method, params } = request;
+  if (method === "predict") lastPredict = performance.now();
   if (NEEDS_DIGITS.has(method) && digits !== "ready") {
     if (digits === "loading") heldForDigits.push(request);
     else reply(id, { ok: false, error: digits });
@@ -527,13 +532,29 @@ function nextTask() {
   });
 }
 
+// Wait `ms`, or less when a request arrives (self.onmessage calls wake).
+let wake = null;
+function pause(ms) {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      wake = null;
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    wake = done;
+  });
+}
+
 async function pump() {
   if (pumping || !app) return;
   pumping = true;
   try {
     for (;;) {
+      const drawing = MEASURE_AFTER_PREDICT_MS - (performance.now() - lastPredict);
       if (queue.length) handle(queue.shift());
       else if (training.state === "running" && !dead) runSlice({ max_seconds: SLICE_SECONDS });
+      else if (measuring && !dead && drawing > 0) await pause(drawing);
       else if (measuring && !dead) measureSlice();
       else break;
       await nextTask();
@@ -552,6 +573,7 @@ self.onmessage = (event) => {
     return;
   }
   queue.push(request);
+  if (wake) wake();
   pump();
 };
 

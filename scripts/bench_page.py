@@ -4,7 +4,8 @@
 
 Serves dist/ on a free port and measures, over several runs:
   - cold start: a new browser context (empty HTTP cache, no service worker), navigation -> ready
-    (<body data-ready="true">), and the bytes the server sent for it;
+    (<body data-ready="true">), and the bytes the server sent for it; measured next to the bare
+    page's cold start (below), each of the two first in every other run;
   - warm start: the second visit in the same context (service worker and HTTP cache in place),
     and the two visits after it ("later return visits": the browser has by then kept more of
     the runtime's compiled code);
@@ -134,6 +135,20 @@ def bare_page(b, url: str) -> tuple[float, float]:
         times.append(time.perf_counter() - t)
     ctx.close()
     return times[0], times[1]
+
+
+def cold_start(b, url: str) -> tuple[float, int]:
+    """Seconds to ready on a first visit (a new context), and the bytes the server sent for it."""
+    ctx = b.new_context()
+    pg = ctx.new_page()
+    CountingHandler.sent = 0
+    t = time.perf_counter()
+    pg.goto(url + "/")
+    wait_ready(pg)
+    elapsed = time.perf_counter() - t
+    sent = CountingHandler.sent
+    ctx.close()
+    return elapsed, sent
 
 
 def warm_without_service_worker(b, url: str) -> float:
@@ -304,18 +319,23 @@ def main() -> None:
     with sync_playwright() as p:
         b = p.chromium.launch(headless=True, **browser.launch_args())
         for run in range(args.runs):
-            bc, bw = bare_page(b, server.url)
-            bare_cold.append(bc)
-            bare_warm.append(bw)
+            # The two cold starts side by side, in turn first: whatever the machine did just
+            # before weighs on both alike.
+            for which in ("bare", "app") if run % 2 == 0 else ("app", "bare"):
+                if which == "bare":
+                    bc, bw = bare_page(b, server.url)
+                    bare_cold.append(bc)
+                    bare_warm.append(bw)
+                else:
+                    seconds, sent = cold_start(b, server.url)
+                    cold.append(seconds)
+                    cold_bytes.append(sent)
             no_sw.append(warm_without_service_worker(b, server.url))
+            # The return visits follow a first visit of their own.
             ctx = b.new_context()
             pg = ctx.new_page()
-            CountingHandler.sent = 0
-            t = time.perf_counter()
             pg.goto(server.url + "/")
             wait_ready(pg)
-            cold.append(time.perf_counter() - t)
-            cold_bytes.append(CountingHandler.sent)
             pg.wait_for_function("() => document.body.dataset.offline === 'ready'", timeout=120_000)
             wait_snapshot(pg)
             time.sleep(0.5)

@@ -16,8 +16,6 @@ function setup({ ready = true } = {}) {
   const pad = {
     hasInk: false,
     version: 0,
-    width: 1,
-    height: 1,
     draw() {
       pad.hasInk = true;
       pad.version += 1;
@@ -27,7 +25,7 @@ function setup({ ready = true } = {}) {
       pad.version += 1;
     },
     // The stand-in's ink is its version, so a request tells which ink it read.
-    readInk: () => new Uint8Array([pad.version]),
+    drawing: () => ({ pixels: new Uint8Array([pad.version]), width: 1, height: 1 }),
   };
   const seen = { shown: [], announced: [], waiting: 0, failed: [], cleared: 0 };
   const display = {

@@ -169,14 +169,14 @@ class Collection {
   }
 
   async label(d) {
-    const { status, canvas } = this.v.pad;
+    const { status } = this.v.pad;
     if (!this.pad.hasInk) {
       status.textContent = "Draw a digit first, then press its label.";
       return;
     }
-    const ink = this.pad.readInk();
+    const drawing = this.pad.drawing();
     try {
-      const r = await this.client.call("predict", { pixels: ink, width: canvas.width, height: canvas.height });
+      const r = await this.client.call("predict", drawing);
       if (r.empty) {
         status.textContent = "The drawing is empty: draw a digit first.";
         return;

@@ -58,7 +58,7 @@ export function mountDraw(section, ctx) {
     /** The drawing as ink (0..255, row by row), or null when the canvas is empty. */
     getDrawing() {
       if (!pad.hasInk) return null;
-      return { pixels: pad.readInk(), width: pad.width, height: pad.height };
+      return pad.drawing();
     },
     clear,
     show() {},

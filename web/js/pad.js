@@ -1,8 +1,8 @@
 // A drawing pad on a canvas, shared by the Draw panel and My digits: mouse, touch and pen through
 // Pointer Events (touch never scrolls the page), and a keyboard cursor (arrow keys move it, Shift
 // moves further, Space puts the pen down or lifts it, Escape lifts it). The ink is white with a
-// round pen; readInk() returns its alpha channel, 0..255 row by row, which is what pycore reads,
-// and version changes with every change of the ink.
+// round pen; drawing() returns its alpha channel, 0..255 row by row, with the canvas's size: what
+// pycore's predict reads. version changes with every change of the ink.
 //
 // The keyboard cursor and the focus ring show only when the keyboard is in use: a stroke with a
 // mouse, finger or pen focuses the canvas (so Enter and Delete work next) with
@@ -39,8 +39,6 @@ function makeInk(canvas) {
   const pad = {
     hasInk: false,
     version: 0, // changes with every change of the ink
-    width: canvas.width,
-    height: canvas.height,
     dot(p) {
       g.beginPath();
       g.arc(p.x, p.y, LINE_WIDTH / 2, 0, Math.PI * 2);
@@ -56,11 +54,13 @@ function makeInk(canvas) {
       pad.hasInk = true;
       pad.version += 1;
     },
-    readInk() {
-      const rgba = g.getImageData(0, 0, canvas.width, canvas.height).data;
-      const ink = new Uint8Array(canvas.width * canvas.height);
-      for (let i = 0; i < ink.length; i++) ink[i] = rgba[i * 4 + 3];
-      return ink;
+    /** The ink as {pixels (0..255, row by row), width, height}: the payload of pycore's predict. */
+    drawing() {
+      const { width, height } = canvas;
+      const rgba = g.getImageData(0, 0, width, height).data;
+      const pixels = new Uint8Array(width * height);
+      for (let i = 0; i < pixels.length; i++) pixels[i] = rgba[i * 4 + 3];
+      return { pixels, width, height };
     },
     clear() {
       g.clearRect(0, 0, canvas.width, canvas.height);

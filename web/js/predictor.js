@@ -26,7 +26,8 @@ export function makePredictor(client, display, onState = () => {}) {
   let finished = 0;
 
   const answered = () => !pad.hasInk || sent === pad.version;
-  const state = () => onState({ finished, busy: inFlight || !answered() });
+  const busy = () => inFlight || !answered();
+  const state = () => onState({ finished, busy: busy() });
 
   async function run() {
     if (inFlight || answered()) return state();
@@ -38,7 +39,7 @@ export function makePredictor(client, display, onState = () => {}) {
     const started = performance.now();
     if (!client.ready) display.waiting();
     try {
-      const result = await client.call("predict", { pixels: pad.readInk(), width: pad.width, height: pad.height });
+      const result = await client.call("predict", pad.drawing());
       if (mine === generation) {
         if (result.empty) {
           display.clear();
@@ -71,7 +72,7 @@ export function makePredictor(client, display, onState = () => {}) {
     /** The pen lifted (or Enter): announce the answer for this ink, now if it is on screen. */
     release() {
       announceFor = pad.version;
-      if (!inFlight && answered() && shown && shown.version === pad.version) {
+      if (!busy() && shown && shown.version === pad.version) {
         display.announce(shown.result);
         announceFor = null;
       }

@@ -551,12 +551,13 @@ async function pump() {
   pumping = true;
   try {
     for (;;) {
-      const drawing = MEASURE_AFTER_PREDICT_MS - (performance.now() - lastPredict);
       if (queue.length) handle(queue.shift());
       else if (training.state === "running" && !dead) runSlice({ max_seconds: SLICE_SECONDS });
-      else if (measuring && !dead && drawing > 0) await pause(drawing);
-      else if (measuring && !dead) measureSlice();
-      else break;
+      else if (measuring && !dead) {
+        const wait = MEASURE_AFTER_PREDICT_MS - (performance.now() - lastPredict);
+        if (wait > 0) await pause(wait);
+        else measureSlice();
+      } else break;
       await nextTask();
     }
   } finally {
